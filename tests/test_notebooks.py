@@ -1,0 +1,75 @@
+"""Every lesson runs top to bottom in a fresh kernel, offline, with no credentials,
+on the shipped data and on a foreign {title: vector} file; the committed copies are executed."""
+
+import json
+import os
+import re
+
+import nbformat
+import numpy as np
+import pytest
+
+from run_notebooks import execute, notebook_paths, offline_environment
+
+NOTEBOOKS = notebook_paths()
+TOKEN = re.compile(r"(ghp_[A-Za-z0-9]{20,}|github_pat_\w{20,}|sk-[A-Za-z0-9_-]{20,})")
+
+
+def test_there_are_lessons():
+    assert len(NOTEBOOKS) >= 3
+
+
+@pytest.fixture(scope="module")
+def offline():
+    saved = dict(os.environ)
+    offline_environment()
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="module")
+def foreign_file(tmp_path_factory):
+    """A public-style file: other titles (some non-ASCII), another width, vectors not normalized."""
+    rng = np.random.default_rng(7)
+    centers = rng.normal(size=(4, 48))
+    titles = ["Le Voyage dans la Lune", "千と千尋の神隠し", "Ørsted's Kite", "Ça tourne", "The Long Night"]
+    titles += [f"Film number {i}" for i in range(45)]
+    data = {t: (centers[i % 4] + 0.5 * rng.normal(size=48)).round(5).tolist() for i, t in enumerate(titles)}
+    path = tmp_path_factory.mktemp("foreign") / "public_embeddings.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def errors(nb):
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_runs_offline_on_the_shipped_data(path, offline):
+    nb, seconds = execute(path)
+    print(f"{path.name}: {seconds:.1f} s")
+    assert not errors(nb)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_runs_on_a_foreign_embeddings_file(path, offline, foreign_file):
+    nb, _ = execute(path, {"EMBEDDINGS": str(foreign_file)})
+    assert not errors(nb)
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "48 dimensions" in text  # the file's own width is reported, not an assumed one
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_copy_is_executed_and_clean(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "parameters" in code[0].metadata.get("tags", []), "the first code cell is tagged 'parameters'"
+    assert all(c.get("outputs") is not None for c in code)
+    assert sum(bool(c.get("outputs")) for c in code) >= len(code) // 2, "commit it executed"
+    assert not errors(nb)
+    assert not TOKEN.search(path.read_text())
+    assert nb.cells[0].cell_type == "markdown"
+    assert "Resources" in "".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    big = [len(o.get("text", "")) for c in code for o in c.get("outputs", [])]
+    assert max(big, default=0) < 6000, "keep outputs short"
