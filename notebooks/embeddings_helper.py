@@ -37,7 +37,8 @@ import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
-EMBEDDINGS_DIR = DATA_DIR / "embeddings"
+# Where cached vectors are read and written; EMBEDDINGS_CACHE_DIR moves it (a read-only checkout, tests).
+EMBEDDINGS_DIR = Path(os.environ.get("EMBEDDINGS_CACHE_DIR") or DATA_DIR / "embeddings")
 DOTENV_PATH = REPO_ROOT / ".env"
 
 LOCAL_MODEL = "minilm-static-256"

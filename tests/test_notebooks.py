@@ -4,11 +4,14 @@ on the shipped data and on a foreign {title: vector} file; the committed copies 
 import json
 import os
 import re
+import shutil
 
 import nbformat
 import numpy as np
 import pytest
 
+import embeddings_helper as eh
+from conftest import FakeEmbeddingsServer, fake_vector
 from run_notebooks import execute, notebook_paths, offline_environment
 
 NOTEBOOKS = notebook_paths()
@@ -73,3 +76,48 @@ def test_committed_copy_is_executed_and_clean(path):
     assert "Resources" in "".join(c.source for c in nb.cells if c.cell_type == "markdown")
     big = [len(o.get("text", "")) for c in code for o in c.get("outputs", [])]
     assert max(big, default=0) < 6000, "keep outputs short"
+
+
+# With a hosted provider configured, the same cells must use it. An OpenAI-compatible server on
+# 127.0.0.1 stands in for it; the datasets' caches for its model are made up front from the same
+# deterministic vectors the server returns, so only the lessons' own calls go over HTTP.
+LIVE_MODEL = "text-embedding-3-small"
+EMBEDS_NEW_TEXT = {"01_generate_embedding", "03_search"}  # the others work from the cached datasets
+LIVE_PARAMETERS = {"03_search": {"SIZES": [1_000, 3_000], "N_QUERIES": 50}}
+
+
+@pytest.fixture(scope="module")
+def live_provider(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("live-cache")
+    for shipped in eh.EMBEDDINGS_DIR.glob("*.json"):
+        shutil.copy(shipped, cache)
+    for dataset in eh.DATASETS:
+        texts = eh.dataset_texts(dataset)
+        vectors = {}
+        for key, text in texts.items():
+            v = np.array(fake_vector(text, 1536))
+            vectors[key] = (v / np.linalg.norm(v)).round(7).tolist()
+        meta = {"dataset": dataset, "model": LIVE_MODEL, "provider": "openai", "dimensions": 1536,
+                "texts_sha256": eh._texts_sha256(texts), "complete": True}  # fmt: skip
+        eh._write_json_atomic(cache / eh.cache_path(dataset, LIVE_MODEL).name, {**meta, "embeddings": vectors})
+    with FakeEmbeddingsServer(width=1536) as server:
+        server.env = {
+            "API_HOST": "openai", "OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": server.url + "/v1",
+            "OPENAI_EMBEDDING_MODEL": LIVE_MODEL, "EMBEDDINGS_CACHE_DIR": str(cache), "HF_HUB_OFFLINE": "1",
+        }  # fmt: skip
+        yield server
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_runs_with_a_live_provider(path, live_provider, monkeypatch):
+    for name, value in live_provider.env.items():
+        monkeypatch.setenv(name, value)  # the kernel inherits them
+    live_provider.requests.clear()
+    nb, _ = execute(path, LIVE_PARAMETERS.get(path.stem))
+    assert not errors(nb)
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "OpenAI-compatible server" in text and "1536 dimensions" in text
+    assert "API_HOST=local" not in text.split("\n", 1)[0]
+    if path.stem in EMBEDS_NEW_TEXT:
+        assert live_provider.requests, "the lesson made no call to the provider"
+    assert all(r["headers"]["authorization"] == "Bearer test-key" for r in live_provider.requests)
