@@ -48,11 +48,16 @@ def inject_parameters(nb, parameters: dict) -> None:
     nb.cells.insert(index + 1, cell)
 
 
-def execute(path: Path, parameters: dict | None = None, timeout: int = 300):
-    """Run a notebook top to bottom in a fresh kernel; return it with its outputs and the seconds taken."""
+def execute(path: Path, parameters: dict | None = None, timeout: int = 300, append: str | None = None):
+    """Run a notebook top to bottom in a fresh kernel; return it with its outputs and the seconds taken.
+
+    ``append`` is code run after the last cell (tests use it to read the lesson's variables).
+    """
     nb = nbformat.read(path, as_version=4)
     if parameters:
         inject_parameters(nb, parameters)
+    if append:
+        nb.cells.append(nbformat.v4.new_code_cell(append))
     started = time.perf_counter()
     NotebookClient(
         nb, timeout=timeout, kernel_name="python3", record_timing=False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 import embeddings_helper as eh
+from run_notebooks import offline_environment
 
 PROVIDER_VARIABLES = [
     "API_HOST", "GITHUB_TOKEN", "GITHUB_EMBEDDING_MODEL", "GITHUB_MODELS_ENDPOINT",
@@ -30,6 +32,16 @@ def hermetic_env(monkeypatch, tmp_path):
     eh._client.cache_clear()
     yield
     eh._client.cache_clear()
+
+
+@pytest.fixture
+def offline():
+    """Kernels started during the test inherit an offline environment with no credentials."""
+    saved = dict(os.environ)
+    offline_environment()
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def fake_vector(text: str, width: int) -> list[float]:

@@ -2,7 +2,6 @@
 on the shipped data and on a foreign {title: vector} file; the committed copies are executed."""
 
 import json
-import os
 import re
 import shutil
 
@@ -12,7 +11,7 @@ import pytest
 
 import embeddings_helper as eh
 from conftest import FakeEmbeddingsServer, fake_vector
-from run_notebooks import execute, notebook_paths, offline_environment
+from run_notebooks import execute, notebook_paths
 
 NOTEBOOKS = notebook_paths()
 TOKEN = re.compile(r"(ghp_[A-Za-z0-9]{20,}|github_pat_\w{20,}|sk-[A-Za-z0-9_-]{20,})")
@@ -20,15 +19,6 @@ TOKEN = re.compile(r"(ghp_[A-Za-z0-9]{20,}|github_pat_\w{20,}|sk-[A-Za-z0-9_-]{2
 
 def test_there_are_lessons():
     assert len(NOTEBOOKS) >= 3
-
-
-@pytest.fixture(scope="module")
-def offline():
-    saved = dict(os.environ)
-    offline_environment()
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
 
 
 @pytest.fixture(scope="module")
