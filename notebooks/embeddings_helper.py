@@ -219,7 +219,8 @@ def _bare_model_name(model: str) -> str:
 
 
 def supports_dimensions(model: str) -> bool:
-    """True for models trained to be shortened (Matryoshka): the text-embedding-3 family and the local one."""
+    """True for models whose vectors may be shortened with ``dimensions=``: the text-embedding-3 family
+    (trained for it, Matryoshka-style) and the local model (not trained for it, but PCA-ordered)."""
     return "text-embedding-3" in model or model == LOCAL_MODEL
 
 

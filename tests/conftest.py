@@ -57,8 +57,9 @@ class FakeEmbeddingsServer:
     (e.g. [500] for one transient failure, [429] * 10 for a lasting rate limit).
     """
 
-    def __init__(self, width: int = 1536):
+    def __init__(self, width: int = 1536, unit: bool = False):
         self.width = width
+        self.unit = unit  # True: like OpenAI, return unit vectors, shortened ones renormalized
         self.requests: list[dict] = []
         self.responses: list[int] = []
         self.unknown_models = {"no-such-model"}
@@ -86,6 +87,8 @@ class FakeEmbeddingsServer:
                 data = []
                 for i, text in enumerate(texts):
                     vector = fake_vector(text, server.width)[:width]
+                    if server.unit:
+                        vector = (np.array(vector) / np.linalg.norm(vector)).tolist()
                     if body.get("encoding_format") == "base64":
                         vector = base64.b64encode(np.array(vector, dtype="<f4").tobytes()).decode()
                     data.append({"object": "embedding", "index": i, "embedding": vector})

@@ -90,7 +90,7 @@ def live_provider(tmp_path_factory):
         meta = {"dataset": dataset, "model": LIVE_MODEL, "provider": "openai", "dimensions": 1536,
                 "texts_sha256": eh._texts_sha256(texts), "complete": True}  # fmt: skip
         eh._write_json_atomic(cache / eh.cache_path(dataset, LIVE_MODEL).name, {**meta, "embeddings": vectors})
-    with FakeEmbeddingsServer(width=1536) as server:
+    with FakeEmbeddingsServer(width=1536, unit=True) as server:
         server.env = {
             "API_HOST": "openai", "OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": server.url + "/v1",
             "OPENAI_EMBEDDING_MODEL": LIVE_MODEL, "EMBEDDINGS_CACHE_DIR": str(cache), "HF_HUB_OFFLINE": "1",
