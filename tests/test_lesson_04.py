@@ -1,0 +1,115 @@
+"""Facts lesson 04 (distance metrics) relies on, checked independently of the notebook."""
+
+import math
+
+import hnswlib
+import numpy as np
+import pytest
+
+import embeddings_helper as eh
+
+K = 10
+
+
+def unit(v):
+    v = np.asarray(v, dtype=np.float64)
+    return v / np.linalg.norm(v)
+
+
+def top_k(scores, i, k=K, largest_first=True):
+    order = np.argsort(-scores if largest_first else scores, kind="stable")
+    return [int(j) for j in order if j != i][:k]
+
+
+def shipped_matrix():
+    vectors = eh.load_embeddings("movies", model=eh.LOCAL_MODEL)
+    return list(vectors), np.array(list(vectors.values()), dtype=np.float64)
+
+
+def test_the_pair_has_the_same_magnitude():
+    assert math.sqrt(sum(x * x for x in [1, 2, 3])) == 3.7416573867739413
+    assert math.sqrt(sum(x * x for x in [3, 1, 2])) == 3.7416573867739413
+    assert np.linalg.norm(unit([1, 2, 3])) == pytest.approx(1.0) == np.linalg.norm(unit([3, 1, 2]))
+
+
+def test_the_four_measures_on_the_normalized_pair():
+    a, b = unit([1, 2, 3]), unit([3, 1, 2])
+    euclid = float(np.linalg.norm(a - b))
+    manhattan = float(np.abs(a - b).sum())
+    dot = float(a @ b)
+    cosine_distance = 1 - dot / (np.linalg.norm(a) * np.linalg.norm(b))
+    assert [f"{v:.3g}" for v in (euclid, manhattan, dot, cosine_distance)] == ["0.655", "1.07", "0.786", "0.214"]
+    # exact values: 11/14 and 3/14 for the dot and cosine distance, sqrt(6/14) and 4/sqrt(14) for the others
+    assert dot == pytest.approx(11 / 14) and cosine_distance == pytest.approx(3 / 14)
+    assert euclid == pytest.approx(math.sqrt(6 / 14)) and manhattan == pytest.approx(4 / math.sqrt(14))
+
+
+def test_equal_on_paper_is_not_always_equal_in_floats():
+    u, v = [x / math.sqrt(3) for x in [1, 1, 1]], [x / math.sqrt(19) for x in [1, 3, 3]]
+    dot = sum(x * y for x, y in zip(u, v, strict=True))
+    cos = dot / (math.sqrt(sum(x * x for x in u)) * math.sqrt(sum(y * y for y in v)))
+    assert cos != dot and math.isclose(cos, dot, rel_tol=1e-9)
+    assert 0.1 + 0.2 != 0.3 and math.isclose(0.1 + 0.2, 0.3)
+
+
+def test_shipped_movies_are_unit_vectors():
+    _, m = shipped_matrix()
+    assert np.all(np.abs(np.linalg.norm(m, axis=1) - 1) <= 1e-4)
+
+
+def test_for_unit_vectors_cosine_dot_and_euclidean_rank_alike():
+    titles, m = shipped_matrix()
+    norms = np.linalg.norm(m, axis=1)
+    for i in range(len(titles)):
+        q = m[i]
+        dot = m @ q
+        cos = dot / (norms * norms[i])
+        euclid = np.linalg.norm(m - q, axis=1)
+        assert top_k(cos, i) == top_k(dot, i) == top_k(euclid, i, largest_first=False), titles[i]
+    u = m / norms[:, None]
+    gram = u @ u.T
+    squared = ((u[:, None, :] - u[None, :, :]) ** 2).sum(axis=2)
+    np.testing.assert_allclose(squared, 2 - 2 * gram, atol=1e-12)
+
+
+def test_without_normalization_dot_cosine_and_euclidean_can_disagree():
+    query = np.array([1.0, 0.0])
+    items = np.array([[3.0, 2.0], [0.4, 0.06], [1.1, 0.3]])  # long and off, short and aligned, medium and near
+    dot = items @ query
+    cos = dot / np.linalg.norm(items, axis=1)
+    euclid = np.linalg.norm(items - query, axis=1)
+    assert list(np.argsort(-dot)) == [0, 2, 1]
+    assert list(np.argsort(-cos)) == [1, 2, 0]
+    assert list(np.argsort(euclid)) == [2, 1, 0]
+
+
+def test_hnswlib_spaces_report_the_documented_distances():
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(30, 8)).astype(np.float32) * 3  # not normalized
+    q = data[0]
+    for space, expected in [
+        ("l2", ((data - q) ** 2).sum(axis=1)),
+        ("ip", 1 - data @ q),
+        ("cosine", 1 - data @ q / (np.linalg.norm(data, axis=1) * np.linalg.norm(q))),
+    ]:
+        index = hnswlib.Index(space=space, dim=8)
+        index.init_index(max_elements=30, M=16, ef_construction=100, random_seed=1)
+        index.add_items(data, np.arange(30))
+        index.set_ef(30)
+        labels, distances = index.knn_query(q, k=30)
+        np.testing.assert_allclose(distances[0], expected[labels[0]], rtol=1e-4, atol=1e-4)
+
+
+def test_hnswlib_spaces_agree_on_unit_vectors():
+    titles, m = shipped_matrix()
+    u = (m / np.linalg.norm(m, axis=1, keepdims=True)).astype(np.float32)
+    i = titles.index("Toy Story")
+    found = {}
+    for space in ("l2", "ip", "cosine"):
+        index = hnswlib.Index(space=space, dim=u.shape[1])
+        index.init_index(max_elements=len(u), M=16, ef_construction=len(u), random_seed=42)
+        index.add_items(u, np.arange(len(u)))
+        index.set_ef(len(u))
+        labels, _ = index.knn_query(u[i], k=K + 1)
+        found[space] = [int(j) for j in labels[0] if j != i][:K]
+    assert found["l2"] == found["ip"] == found["cosine"] == top_k(u.astype(np.float64) @ u[i], i)
