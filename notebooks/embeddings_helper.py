@@ -367,6 +367,27 @@ def _embed(p: Provider, texts: list[str], dimensions: int | None, batch_size: in
     return _normalize(np.vstack([_embed_batch(p, batch, dimensions) for batch in batches]))
 
 
+def local_response(texts: str | Iterable[str], dimensions: int | None = None):
+    """What ``client.embeddings.create(...)`` returns, made in-process by the local model.
+
+    Lets the offline lesson show the response's anatomy (``data``, ``embedding``, ``usage``);
+    the token count is the local tokenizer's.
+    """
+    from openai.types import CreateEmbeddingResponse, Embedding
+    from openai.types.create_embedding_response import Usage
+
+    texts = _check_texts(texts)
+    vectors = _embed(Provider("local", LOCAL_MODEL), texts, dimensions, len(texts), progress=False)
+    tokenizer = _local_model().tokenizer
+    tokens = sum(len(tokenizer.encode(t, add_special_tokens=False).ids) for t in texts)
+    return CreateEmbeddingResponse(
+        object="list",
+        model=LOCAL_MODEL,
+        data=[Embedding(object="embedding", index=i, embedding=v.tolist()) for i, v in enumerate(vectors)],
+        usage=Usage(prompt_tokens=tokens, total_tokens=tokens),
+    )
+
+
 def _embed_batch(p: Provider, batch: list[str], dimensions: int | None) -> np.ndarray:
     import openai
 

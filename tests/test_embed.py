@@ -123,3 +123,14 @@ def _timed(fn, *args):
     start = time.perf_counter()
     fn(*args)
     return time.perf_counter() - start
+
+
+def test_local_response_has_the_sdks_shape():
+    from openai.types import CreateEmbeddingResponse
+
+    response = eh.local_response(["dog", "a cat on a mat"], dimensions=32)
+    assert isinstance(response, CreateEmbeddingResponse)
+    assert [d.index for d in response.data] == [0, 1]
+    assert len(response.data[1].embedding) == 32
+    np.testing.assert_allclose(response.data[0].embedding, eh.embed("dog", dimensions=32)[0], atol=1e-6)
+    assert response.usage.prompt_tokens == 1 + 5 and response.model == eh.LOCAL_MODEL
