@@ -544,14 +544,16 @@ def build_cache(
     texts = dataset_texts(dataset)
     path = cache_path(dataset, p.model, dimensions)
     vectors: dict[str, list[float]] = {}
-    if path.exists() and not force:
+    if path.exists():
+        # Checked even with force: a file that belongs to another model is never replaced.
         old = _parse_embeddings_file(path, _read_json(path))
         if old.info.get("model") != p.model:
             raise CacheError(
                 f"{path} holds vectors of {old.info.get('model')!r}, not {p.model!r}; it was not changed. "
                 f"Move it away first."
             )
-        vectors = {k: v for k, v in old.items() if k in texts}
+        if not force:
+            vectors = {k: v for k, v in old.items() if k in texts}
     todo = [k for k in texts if k not in vectors]
 
     def save(complete: bool) -> None:

@@ -195,6 +195,8 @@ def test_a_cache_of_another_model_is_never_overwritten(live):
         eh.load_embeddings("words")
     with pytest.raises(eh.CacheError, match="someone-else"):
         eh.build_cache("words")
+    with pytest.raises(eh.CacheError, match="someone-else"):
+        eh.build_cache("words", force=True)
     assert path.read_text() == before
 
 
