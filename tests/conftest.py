@@ -28,10 +28,10 @@ def hermetic_env(monkeypatch, tmp_path):
     """No test sees the developer's .env, keys or API_HOST; each starts on the local model."""
     for name in PROVIDER_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(eh, "DOTENV_PATH", tmp_path / "no.env")
-    eh._client.cache_clear()
+    monkeypatch.setattr(eh.config, "DOTENV_PATH", tmp_path / "no.env")
+    eh.remote._client.cache_clear()
     yield
-    eh._client.cache_clear()
+    eh.remote._client.cache_clear()
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ def test_shipped_cache_matches_its_dataset(path):
     assert raw["complete"] is True
     texts = eh.dataset_texts(raw["dataset"])
     assert list(raw["embeddings"]) == list(texts)  # same keys, same order as the CSV
-    assert raw["texts_sha256"] == eh._texts_sha256(texts), "data changed: rebuild with scripts/build_cache.py"
+    assert raw["texts_sha256"] == eh.caches._texts_sha256(texts), "data changed: rebuild with scripts/build_cache.py"
     m = np.array(list(raw["embeddings"].values()))
     assert m.shape == (len(texts), raw["dimensions"])
     assert np.isfinite(m).all()
@@ -114,15 +114,15 @@ def test_no_cache_for_another_model_lists_what_exists():
 
 def test_atomic_write_keeps_the_old_file_when_a_write_crashes(tmp_path, monkeypatch):
     path = tmp_path / "cache.json"
-    eh._write_json_atomic(path, {"a": [1.0]})
+    eh.caches._write_json_atomic(path, {"a": [1.0]})
 
     def crash(obj, f, **kwargs):
         f.write('{"a": [2.0, ')  # half written
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(eh.json, "dump", crash)
+    monkeypatch.setattr(eh.caches.json, "dump", crash)
     with pytest.raises(KeyboardInterrupt):
-        eh._write_json_atomic(path, {"a": [2.0, 3.0]})
+        eh.caches._write_json_atomic(path, {"a": [2.0, 3.0]})
     assert json.loads(path.read_text()) == {"a": [1.0]}
     assert [p.name for p in tmp_path.iterdir()] == ["cache.json"]  # no temporary file left behind
 
@@ -130,7 +130,7 @@ def test_atomic_write_keeps_the_old_file_when_a_write_crashes(tmp_path, monkeypa
 @pytest.fixture
 def live(server, monkeypatch, tmp_path):
     """The active provider is an OpenAI-compatible server; caches go to a temporary folder."""
-    monkeypatch.setattr(eh, "EMBEDDINGS_DIR", tmp_path / "embeddings")
+    monkeypatch.setattr(eh.caches, "EMBEDDINGS_DIR", tmp_path / "embeddings")
     server.width = 64  # narrow vectors keep the SDK's JSON parsing quick
     monkeypatch.setenv("API_HOST", "openai")
     monkeypatch.setenv("OPENAI_API_KEY", "k")
@@ -161,23 +161,23 @@ def test_first_load_embeds_the_dataset_once_and_saves_it(live):
 def test_an_interrupted_build_resumes_where_it_stopped(live):
     texts = eh.dataset_texts("words")
     calls = {"n": 0}
-    real = eh._embed_batch
+    real = eh.remote._embed_batch
 
     def flaky(p, batch, dimensions):
         calls["n"] += 1
-        if calls["n"] == eh.SAVE_EVERY + 2:  # fails after the first partial save
+        if calls["n"] == eh.config.SAVE_EVERY + 2:  # fails after the first partial save
             raise eh.ProviderError("simulated network loss")
         return real(p, batch, dimensions)
 
-    eh._embed_batch, saved = flaky, eh._embed_batch
+    eh.remote._embed_batch, saved = flaky, eh.remote._embed_batch
     try:
         with pytest.raises(eh.ProviderError):
             eh.load_embeddings("words")
     finally:
-        eh._embed_batch = saved
+        eh.remote._embed_batch = saved
     partial = json.loads(eh.cache_path("words", "text-embedding-3-small").read_text())
     assert partial["complete"] is False
-    assert partial["count"] == eh.BATCH_SIZE * eh.SAVE_EVERY
+    assert partial["count"] == eh.BATCH_SIZE * eh.config.SAVE_EVERY
 
     live.requests.clear()
     words = eh.load_embeddings("words")

@@ -10,7 +10,7 @@ import pytest
 
 import embeddings_helper as eh
 
-NOTEBOOKS = Path(eh.__file__).parent
+NOTEBOOKS = Path(eh.__file__).parent.parent
 
 
 def test_one_string_gives_one_unit_row():
@@ -66,7 +66,7 @@ def test_cutting_the_output_is_the_same_model_with_fewer_pca_components():
     """Why truncation is sound for the local model: a text's vector is the mean of its tokens'
     rows, so keeping the first k columns of the output equals a model whose table keeps only
     the first k PCA components; and those come first because they carry the most variance."""
-    model = eh._local_model()
+    model = eh.local._local_model()
     table = np.asarray(model.embedding, dtype=np.float64)
     texts = ["a rat who cooks in Paris", "toys come to life", "ice queen"]
     k = 48

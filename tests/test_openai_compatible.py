@@ -117,12 +117,12 @@ def test_refused_credentials_name_the_variable(server):
 
 
 def test_lasting_rate_limit_suggests_waiting_or_local(server):
-    server.responses = [429] * (eh.MAX_RETRIES + 1)
+    server.responses = [429] * (eh.config.MAX_RETRIES + 1)
     with pytest.raises(eh.ProviderError) as err:
         eh.embed("hello", provider=openai_provider(server))
     message = str(err.value)
     assert "429" in message and "Wait" in message and "API_HOST=local" in message
-    assert len(server.requests) == eh.MAX_RETRIES + 1
+    assert len(server.requests) == eh.config.MAX_RETRIES + 1
 
 
 def test_unknown_model_names_the_variable(server):
@@ -134,7 +134,7 @@ def test_unknown_model_names_the_variable(server):
 
 
 def test_unreachable_server_suggests_local(monkeypatch):
-    monkeypatch.setattr(eh, "MAX_RETRIES", 0)
+    monkeypatch.setattr(eh.config, "MAX_RETRIES", 0)
     p = eh.get_provider({"API_HOST": "ollama", "OLLAMA_ENDPOINT": "http://127.0.0.1:9/v1"})
     with pytest.raises(eh.ProviderError, match="API_HOST=local"):
         eh.embed("hello", provider=p)

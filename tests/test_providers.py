@@ -114,7 +114,7 @@ def test_bad_azure_dimensions():
 def test_dotenv_is_read_and_the_real_environment_wins(monkeypatch, tmp_path):
     dotenv = tmp_path / ".env"
     dotenv.write_text("API_HOST=openai\nOPENAI_API_KEY=from-dotenv\nOPENAI_EMBEDDING_MODEL=text-embedding-3-large\n")
-    monkeypatch.setattr(eh, "DOTENV_PATH", dotenv)
+    monkeypatch.setattr(eh.config, "DOTENV_PATH", dotenv)
     p = eh.get_provider()
     assert (p.host, p.api_key, p.model) == ("openai", "from-dotenv", "text-embedding-3-large")
     monkeypatch.setenv("OPENAI_API_KEY", "from-environment")
@@ -142,5 +142,5 @@ def test_local_has_no_openai_client():
 
 def test_client_has_retries_and_a_timeout():
     client = eh.get_client(eh.get_provider({"API_HOST": "openai", "OPENAI_API_KEY": "k"}))
-    assert client.max_retries == eh.MAX_RETRIES >= 3
-    assert client.timeout == eh.TIMEOUT_SECONDS
+    assert client.max_retries == eh.config.MAX_RETRIES >= 3
+    assert client.timeout == eh.config.TIMEOUT_SECONDS
