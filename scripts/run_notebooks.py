@@ -32,6 +32,7 @@ def offline_environment() -> None:
     for name in CREDENTIALS:
         os.environ.pop(name, None)
     os.environ["API_HOST"] = "local"
+    os.environ.pop("LOCAL_EMBEDDING_MODEL", None)  # the default local model, as a fresh clone uses
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 

@@ -46,7 +46,7 @@ def test_local_caches_are_what_the_local_model_computes(dataset):
 def test_the_two_models_are_genuinely_different_spaces():
     local = eh.load_embeddings("words")
     minilm = eh.load_embeddings("words", model=eh.MINILM_MODEL)
-    assert (local.dimensions, minilm.dimensions) == (256, 384)
+    assert (local.dimensions, minilm.dimensions) == (512, 384)
     assert minilm.info["model"] == eh.MINILM_MODEL and minilm.info["provider"] == "sentence-transformers"
 
     def neighbours(vectors, word):
@@ -54,14 +54,16 @@ def test_the_two_models_are_genuinely_different_spaces():
         m = np.array(list(vectors.values()))
         return [keys[i] for i in np.argsort(-(m @ m[keys.index(word)]))[1:11]]
 
-    assert neighbours(local, "dog") != neighbours(minilm, "dog")
+    shared = set(neighbours(local, "dog")) & set(neighbours(minilm, "dog"))
+    print(f"{eh.LOCAL_MODEL} and {eh.MINILM_MODEL} share {len(shared)} of the 10 nearest words to 'dog'")
+    assert len(shared) <= 5
 
 
 def test_load_movies_offline_gives_unit_vectors_of_one_width():
     movies = eh.load_embeddings("movies")
     assert len(movies) >= 150
     widths = {len(v) for v in movies.values()}
-    assert widths == {256}
+    assert widths == {512}
     assert all(abs(math.hypot(*v) - 1) < 1e-4 for v in movies.values())
     assert movies.info["model"] == eh.LOCAL_MODEL
 
@@ -109,7 +111,7 @@ def test_missing_file_says_what_is_accepted():
 def test_no_cache_for_another_model_lists_what_exists():
     with pytest.raises(eh.CacheError) as err:
         eh.load_embeddings("movies", model="text-embedding-ada-002")
-    assert "movies__minilm-static-256.json" in str(err.value) and "build_cache.py" in str(err.value)
+    assert "movies__use-multilingual-v3.json" in str(err.value) and "build_cache.py" in str(err.value)
 
 
 def test_atomic_write_keeps_the_old_file_when_a_write_crashes(tmp_path, monkeypatch):
@@ -211,7 +213,7 @@ def test_shortened_vectors_get_their_own_cache(live):
 def test_query_must_match_the_embeddings(tmp_path):
     movies = eh.load_embeddings("movies")
     q = eh.embed_query("a toddler-friendly movie about cats", movies)
-    assert q.shape == (256,)
+    assert q.shape == (512,)
     foreign = tmp_path / "foreign.json"
     foreign.write_text(json.dumps({"A": [0.1] * 300, "B": [0.2] * 300}))
     with pytest.raises(eh.DimensionMismatchError, match="300"):

@@ -1,4 +1,7 @@
-"""embed() with the shipped local model: shapes, norms, input errors, dimensions, speed."""
+"""embed() with the local models: shapes, norms, input errors, dimensions, speed.
+
+The default local model is the multilingual use-multilingual-v3 (512 dimensions); the static
+minilm-static-256 (256 PCA-ordered dimensions) is the one whose vectors may be shortened."""
 
 import subprocess
 import sys
@@ -11,30 +14,64 @@ import pytest
 import embeddings_helper as eh
 
 NOTEBOOKS = Path(eh.__file__).parent.parent
+STATIC = eh.Provider("local", eh.STATIC_MODEL)
+WIDTH = {eh.LOCAL_MODEL: 512, eh.STATIC_MODEL: 256}
 
 
-def test_one_string_gives_one_unit_row():
+@pytest.fixture(params=list(eh.LOCAL_MODELS))
+def local_model(request, monkeypatch):
+    """Each test that takes this runs once per local model, chosen as a learner would (LOCAL_EMBEDDING_MODEL)."""
+    monkeypatch.setenv("LOCAL_EMBEDDING_MODEL", request.param)
+    return request.param
+
+
+def test_the_default_local_model_is_the_multilingual_one():
+    assert eh.get_provider().model == eh.LOCAL_MODEL == "use-multilingual-v3"
+    assert "512 dimensions" in eh.describe_provider()
+
+
+def test_an_unknown_local_model_is_named_with_the_choices(monkeypatch):
+    monkeypatch.setenv("LOCAL_EMBEDDING_MODEL", "minilm")
+    with pytest.raises(eh.ConfigurationError, match="LOCAL_EMBEDDING_MODEL='minilm'.*use-multilingual-v3"):
+        eh.get_provider()
+
+
+def test_one_string_gives_one_unit_row(local_model):
     v = eh.embed("a toddler-friendly movie about cats")
-    assert v.shape == (1, 256) and v.dtype == np.float32
+    assert eh.get_provider().model == local_model
+    assert v.shape == (1, WIDTH[local_model]) and v.dtype == np.float32
     assert np.linalg.norm(v[0]) == pytest.approx(1.0, abs=1e-5)
 
 
-def test_list_keeps_order_and_every_row_is_unit():
+def test_list_keeps_order_and_every_row_is_unit(local_model):
     texts = ["dog", "cat", "a spaceship lands on the moon"]
     m = eh.embed(texts)
-    assert m.shape == (3, 256)
+    assert m.shape == (3, WIDTH[local_model])
     np.testing.assert_allclose(np.linalg.norm(m, axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(m[2], eh.embed(texts[2])[0], atol=1e-6)
 
 
-def test_related_words_are_closer_than_unrelated_ones():
+def test_related_words_are_closer_than_unrelated_ones(local_model):
     dog, cat, car = eh.embed(["dog", "cat", "spreadsheet"])
     assert dog @ cat > dog @ car + 0.1
 
 
 def test_accepts_a_tuple_or_generator():
-    assert eh.embed(("a", "b")).shape == (2, 256)
-    assert eh.embed(t for t in ["x", "y", "z"]).shape == (3, 256)
+    assert eh.embed(("a", "b")).shape == (2, 512)
+    assert eh.embed(t for t in ["x", "y", "z"]).shape == (3, 512)
+
+
+def test_the_default_model_understands_spanish_and_across_languages():
+    dog, perro, queen, reina = eh.embed(["dog", "perro", "queen", "reina"])
+    print(f"cos(dog, perro) = {dog @ perro:.2f}, cos(queen, reina) = {queen @ reina:.2f}, "
+          f"cos(dog, reina) = {dog @ reina:.2f}")
+    assert dog @ perro >= 0.5 and queen @ reina >= 0.5
+    assert dog @ perro > dog @ reina and queen @ reina > dog @ reina
+    # a sentence is closer to its own translation than to an unrelated sentence in its language
+    en, es, other = eh.embed(["The old fisherman sailed out alone at dawn.",
+                              "El viejo pescador salió a navegar solo al amanecer.",
+                              "Mañana hay examen de matemáticas en la escuela."])  # fmt: skip
+    assert es @ en > es @ other + 0.2
 
 
 @pytest.mark.parametrize(
@@ -55,8 +92,8 @@ def test_bad_input_is_named(bad, error, words):
 
 
 def test_dimensions_cut_and_renormalize():
-    full = eh.embed(["the lion king"])[0]
-    short = eh.embed(["the lion king"], dimensions=64)[0]
+    full = eh.embed(["the lion king"], provider=STATIC)[0]
+    short = eh.embed(["the lion king"], dimensions=64, provider=STATIC)[0]
     assert short.shape == (64,)
     assert np.linalg.norm(short) == pytest.approx(1.0, abs=1e-5)
     np.testing.assert_allclose(short, full[:64] / np.linalg.norm(full[:64]), atol=1e-6)
@@ -66,7 +103,7 @@ def test_cutting_the_output_is_the_same_model_with_fewer_pca_components():
     """Why truncation is sound for the local model: a text's vector is the mean of its tokens'
     rows, so keeping the first k columns of the output equals a model whose table keeps only
     the first k PCA components; and those come first because they carry the most variance."""
-    model = eh.local._local_model()
+    model = eh.local._static_model()
     table = np.asarray(model.embedding, dtype=np.float64)
     texts = ["a rat who cooks in Paris", "toys come to life", "ice queen"]
     k = 48
@@ -84,16 +121,20 @@ def test_cutting_the_output_is_the_same_model_with_fewer_pca_components():
 )
 def test_bad_dimensions(dimensions, words):
     with pytest.raises(ValueError, match=words):
-        eh.embed("x", dimensions=dimensions)
+        eh.embed("x", dimensions=dimensions, provider=STATIC)
 
 
-def test_dimensions_refused_for_a_model_not_trained_to_be_shortened():
-    provider = eh.get_provider({"API_HOST": "ollama"})  # nomic-embed-text; refused before any request
+@pytest.mark.parametrize("host", ["ollama", "local"])  # nomic-embed-text, use-multilingual-v3
+def test_dimensions_refused_for_a_model_not_trained_to_be_shortened(host):
+    provider = eh.get_provider({"API_HOST": host})  # refused before any request
     with pytest.raises(ValueError, match="does not accept dimensions"):
         eh.embed("x", dimensions=128, provider=provider)
 
 
-def test_first_call_loads_in_under_a_second():
+# Speed: the figures are printed (python -m pytest -s tests/test_embed.py, or scripts/benchmark_local_models.py
+# for the full set); the assertions are generous floors that a slow, busy 2-core machine still meets.
+@pytest.mark.parametrize("model", list(eh.LOCAL_MODELS))
+def test_first_call_loads_quickly(model):
     code = (
         "import time; t = time.perf_counter(); import embeddings_helper as eh; "
         "eh.embed(['a toddler-friendly movie about cats']); print(time.perf_counter() - t)"
@@ -104,19 +145,20 @@ def test_first_call_loads_in_under_a_second():
         capture_output=True,
         text=True,
         check=True,
-        env={"PATH": "", "API_HOST": "local", "HF_HUB_OFFLINE": "1"},
+        env={"PATH": "", "API_HOST": "local", "LOCAL_EMBEDDING_MODEL": model, "HF_HUB_OFFLINE": "1"},
     )
     seconds = float(out.stdout.strip().splitlines()[-1])
-    print(f"first embed() call, import included: {seconds * 1000:.0f} ms")
-    assert seconds < 1.0
+    print(f"{model}: first embed() call, import included: {seconds * 1000:.0f} ms")
+    assert seconds < 4.0  # target 2 s
 
 
-def test_a_thousand_short_texts_in_under_half_a_second():
-    texts = [f"short text number {i} about a dog, a cat and a boat" for i in range(1000)]
+def test_the_movie_overviews_and_one_query_are_quick(local_model):
+    texts = list(eh.dataset_texts("movies").values())
     eh.embed(texts[:10])  # loaded
-    best = min(_timed(eh.embed, texts) for _ in range(3))
-    print(f"1,000 short texts: {best * 1000:.1f} ms")
-    assert best < 0.5
+    overviews = min(_timed(eh.embed, texts) for _ in range(3))
+    query = min(_timed(eh.embed, "a lion cub who runs away from home") for _ in range(5))
+    print(f"{local_model}: {len(texts)} overviews in {overviews:.2f} s, one query in {query * 1000:.1f} ms")
+    assert overviews < 10.0 and query < 0.1
 
 
 def _timed(fn, *args):
@@ -128,9 +170,16 @@ def _timed(fn, *args):
 def test_local_response_has_the_sdks_shape():
     from openai.types import CreateEmbeddingResponse
 
-    response = eh.local_response(["dog", "a cat on a mat"], dimensions=32)
-    assert isinstance(response, CreateEmbeddingResponse)
+    response = eh.local_response(["dog", "a cat on a mat"])
+    assert isinstance(response, CreateEmbeddingResponse) and response.model == eh.LOCAL_MODEL
     assert [d.index for d in response.data] == [0, 1]
-    assert len(response.data[1].embedding) == 32
-    np.testing.assert_allclose(response.data[0].embedding, eh.embed("dog", dimensions=32)[0], atol=1e-6)
-    assert response.usage.prompt_tokens == 1 + 5 and response.model == eh.LOCAL_MODEL
+    assert len(response.data[1].embedding) == 512
+    np.testing.assert_allclose(response.data[0].embedding, eh.embed("dog")[0], atol=1e-6)
+    assert response.usage.prompt_tokens >= 2 + 4
+
+
+def test_local_response_of_the_static_model_can_be_shortened():
+    response = eh.local_response(["dog", "a cat on a mat"], dimensions=32, model=eh.STATIC_MODEL)
+    assert len(response.data[1].embedding) == 32 and response.model == eh.STATIC_MODEL
+    np.testing.assert_allclose(response.data[0].embedding, eh.embed("dog", 32, provider=STATIC)[0], atol=1e-6)
+    assert response.usage.prompt_tokens == 1 + 5

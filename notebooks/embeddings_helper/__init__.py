@@ -35,6 +35,7 @@ from .caches import (
     dataset_texts,
     load_dataset,
     load_embeddings,
+    load_reference,
 )
 from .config import (
     API_HOSTS,
@@ -43,9 +44,11 @@ from .config import (
     DATASETS,
     DEFAULT_MODELS,
     LOCAL_MODEL,
+    LOCAL_MODELS,
     MINILM_MODEL,
     NATIVE_DIMENSIONS,
     REPO_ROOT,
+    STATIC_MODEL,
     Provider,
     describe_provider,
     get_provider,
@@ -57,9 +60,9 @@ from .remote import get_client
 
 __all__ = [
     "API_HOSTS", "BATCH_SIZE", "DATA_DIR", "DATASETS", "DEFAULT_MODELS", "EMBEDDINGS_DIR", "LOCAL_MODEL",
-    "MINILM_MODEL", "NATIVE_DIMENSIONS", "REPO_ROOT", "CacheError", "ConfigurationError",
-    "DimensionMismatchError", "EmbeddingSet", "EmbeddingsError", "Provider", "ProviderError", "build_cache",
-    "cache_path", "caches", "config", "dataset_texts", "describe_provider", "embed", "embed_query", "embedding",
-    "get_client", "get_provider", "load_dataset", "load_embeddings", "local", "local_response", "remote",
-    "supports_dimensions",
+    "LOCAL_MODELS", "MINILM_MODEL", "NATIVE_DIMENSIONS", "REPO_ROOT", "STATIC_MODEL", "CacheError",
+    "ConfigurationError", "DimensionMismatchError", "EmbeddingSet", "EmbeddingsError", "Provider", "ProviderError",
+    "build_cache", "cache_path", "caches", "config", "dataset_texts", "describe_provider", "embed", "embed_query",
+    "embedding", "get_client", "get_provider", "load_dataset", "load_embeddings", "load_reference", "local",
+    "local_response", "remote", "supports_dimensions",
 ]

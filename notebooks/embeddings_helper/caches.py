@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import BATCH_SIZE, DATA_DIR, DATASETS, LOCAL_MODEL, REPO_ROOT, SAVE_EVERY, Provider, get_provider
+from .config import BATCH_SIZE, DATA_DIR, DATASETS, LOCAL_MODELS, REPO_ROOT, SAVE_EVERY, Provider, get_provider
 from .embedding import _embed
 from .errors import CacheError
 
@@ -205,8 +205,8 @@ def load_embeddings(dataset_or_path: str | os.PathLike, model: str | None = None
     active = get_provider()
     if model is None or model == active.model:
         p = active
-    elif model == LOCAL_MODEL:
-        p = Provider("local", LOCAL_MODEL)
+    elif model in LOCAL_MODELS:
+        p = Provider("local", model)
     else:
         p = None
     name = model or active.model
@@ -233,3 +233,33 @@ def load_embeddings(dataset_or_path: str | os.PathLike, model: str | None = None
         )
     return build_cache(dataset, p)
 
+
+
+# ---------------------------------------------------------------- reference vectors
+
+REFERENCE_DIR = DATA_DIR / "reference"
+#: Real vectors from hosted OpenAI models for 62 film titles in Spanish (see data/reference/README.md):
+#: (model, width) -> file. Only a real hosted model shows some things: ada-002's narrow band of scores,
+#: and that text-embedding-3's short vectors are its long ones cut and renormalized (MRL).
+REFERENCE_FILES = {
+    ("text-embedding-ada-002", 1536): "peliculas_text-embedding-ada-002.json",
+    ("text-embedding-3-small", 1536): "peliculas_text-embedding-3-small-1536.json",
+    ("text-embedding-3-small", 256): "peliculas_text-embedding-3-small-256.json",
+    ("text-embedding-3-large", 256): "peliculas_text-embedding-3-large-256.json",
+}
+
+
+def load_reference(model: str, dimensions: int | None = None) -> EmbeddingSet:
+    """Title -> vector from a real hosted model, shipped in data/reference/ (offline, no key).
+
+    ``load_reference("text-embedding-ada-002")``, ``load_reference("text-embedding-3-small", 256)``, ...
+    """
+    matches = [key for key in REFERENCE_FILES if key[0] == model and dimensions in (None, key[1])]
+    if not matches:
+        known = ", ".join(f"{m} ({d})" for m, d in REFERENCE_FILES)
+        raise CacheError(f"No reference vectors for {model} with dimensions={dimensions}. There are: {known}.")
+    model, width = max(matches, key=lambda key: key[1])  # the full width when dimensions is None
+    path = REFERENCE_DIR / REFERENCE_FILES[model, width]
+    vectors = load_embeddings(path)
+    vectors.info.update(model=model, dimensions=width, source="OpenAI API, data/reference/")
+    return vectors

