@@ -61,6 +61,8 @@ DATASETS = {
     # name: (csv file, key column, how one row becomes the text that is embedded)
     "movies": ("movies.csv", "title", "{title} ({year}): {overview}"),
     "words": ("words.csv", "word", "{word}"),
+    # The Spanish edition's data: the same 278 films with Spanish titles and overviews, and Spanish nouns.
+    "sustantivos": ("sustantivos.csv", "word", "{word}"),
 }
 
 
