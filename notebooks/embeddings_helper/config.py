@@ -62,6 +62,7 @@ DATASETS = {
     "movies": ("movies.csv", "title", "{title} ({year}): {overview}"),
     "words": ("words.csv", "word", "{word}"),
     # The Spanish edition's data: the same 278 films with Spanish titles and overviews, and Spanish nouns.
+    "peliculas": ("peliculas.csv", "title", "{title} ({year}): {overview}"),
     "sustantivos": ("sustantivos.csv", "word", "{word}"),
 }
 
