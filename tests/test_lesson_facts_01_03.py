@@ -16,17 +16,6 @@ def run_and_read(name, expression, parameters=None):
     return json.loads(output.text)
 
 
-def test_01_vectors_are_unit_length_and_models_differ_in_width():
-    facts = run_and_read(
-        "01_generate_embedding",
-        '{"norm": float(np.linalg.norm(vector)), "short": len(short), "short_norm": float(np.linalg.norm(short)),'
-        ' "rows": vectors.shape[0], "a": len(a), "b": len(b), "texts": len(TEXTS)}',
-    )
-    assert facts["norm"] == pytest.approx(1, abs=1e-5) and facts["short_norm"] == pytest.approx(1, abs=1e-5)
-    assert facts["short"] == 64 and facts["rows"] == facts["texts"]
-    assert (facts["a"], facts["b"]) == (256, 384)
-
-
 def test_02_plain_and_numpy_cosine_agree_and_recommendations_are_new():
     facts = run_and_read(
         "02_similarity",
