@@ -94,7 +94,7 @@ def test_cross_language_with_the_multilingual_default(default_run):
     assert facts["expected"] == "The Lion King"
     assert facts["rank"] is not None and facts["rank"] <= 3  # the Spanish query finds the English overview
     assert facts["hits"] >= 0.8 * facts["pairs"]
-    assert "places a word and its translation together" in printed
+    assert "this model places a word and its translation together" in printed
 
 
 def test_parameters_are_matched_capped_and_reported():
@@ -129,8 +129,8 @@ def test_an_english_only_model_says_it_does_not_cross_languages(monkeypatch):
     monkeypatch.setenv("LOCAL_EMBEDDING_MODEL", STATIC_MODEL)  # the kernel inherits it
     facts, printed, _ = run()
     assert facts["model"] == STATIC_MODEL
-    assert facts["hits"] < 0.8 * facts["pairs"]
-    assert "does not place a word and its translation together" in printed
+    assert facts["hits"] < 0.7 * facts["pairs"]
+    assert "bridges these languages weakly" in printed or "does not bridge these languages" in printed
     assert facts["rank"] > 3
 
 
