@@ -1,19 +1,16 @@
 """Facts lessons 01-03 rely on, read from the lessons' own variables after an offline run."""
 
-import json
-
 import pytest
 
-from run_notebooks import NOTEBOOKS, execute
+from run_notebooks import NOTEBOOKS, lesson_kernel
 
 pytestmark = pytest.mark.usefixtures("offline")
 
 
 def run_and_read(name, expression, parameters=None):
     """Execute a lesson offline, then evaluate ``expression`` in its kernel and return the value (JSON)."""
-    nb, _ = execute(NOTEBOOKS / f"{name}.ipynb", parameters, append=f"import json\nprint(json.dumps({expression}))")
-    (output,) = nb.cells[-1].outputs
-    return json.loads(output.text)
+    with lesson_kernel(NOTEBOOKS / f"{name}.ipynb", parameters) as tb:
+        return tb.value(expression)
 
 
 def test_01_vectors_are_unit_length_and_models_differ_in_width():
