@@ -47,6 +47,15 @@ def offline_environment() -> None:
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 
 
+def helper_importable_in_kernels() -> None:
+    """Let kernels started from this process import embeddings_helper from any folder (notebooks/es/ too)
+    even where the repository is not installed. `pip install -r requirements-dev.txt` installs it so that
+    learners need no such help; tests/test_install.py checks that install on its own."""
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if str(NOTEBOOKS) not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(NOTEBOOKS), *paths])
+
+
 def notebook_paths() -> list[Path]:
     """Every lesson, English first, then the Spanish edition."""
     return [path for pattern in LESSON_PATTERNS for path in sorted(NOTEBOOKS.glob(pattern))]
@@ -121,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="execute without saving")
     args = parser.parse_args(argv)
     offline_environment()
+    helper_importable_in_kernels()
     paths = [
         p for p in notebook_paths()
         if not args.names or any(n in p.relative_to(NOTEBOOKS).as_posix() for n in args.names)
