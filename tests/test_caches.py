@@ -70,7 +70,7 @@ def test_load_movies_offline_gives_unit_vectors_of_one_width():
 
 def test_plain_public_format_loads(tmp_path):
     path = tmp_path / "public.json"
-    path.write_text(json.dumps({"Café Noir": [3.0, 4.0], "Zoë": [0.1, -0.2]}, ensure_ascii=False))
+    path.write_text(json.dumps({"Café Noir": [3.0, 4.0], "Zoë": [0.1, -0.2]}, ensure_ascii=False), encoding="utf-8")
     vectors = eh.load_embeddings(path)
     assert vectors == {"Café Noir": [3.0, 4.0], "Zoë": [0.1, -0.2]}  # as stored: not normalized behind your back
     assert vectors.dimensions == 2 and vectors.info["model"] is None

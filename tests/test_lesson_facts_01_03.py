@@ -2,20 +2,17 @@
 
 Lessons 01 and 02 have their own files: tests/test_lesson_01.py and tests/test_lesson_02.py."""
 
-import json
-
 import pytest
 
-from run_notebooks import NOTEBOOKS, execute
+from run_notebooks import NOTEBOOKS, lesson_kernel
 
 pytestmark = pytest.mark.usefixtures("offline")
 
 
 def run_and_read(name, expression, parameters=None):
     """Execute a lesson offline, then evaluate ``expression`` in its kernel and return the value (JSON)."""
-    nb, _ = execute(NOTEBOOKS / f"{name}.ipynb", parameters, append=f"import json\nprint(json.dumps({expression}))")
-    (output,) = nb.cells[-1].outputs
-    return json.loads(output.text)
+    with lesson_kernel(NOTEBOOKS / f"{name}.ipynb", parameters) as tb:
+        return tb.value(expression)
 
 
 def test_03_plain_and_numpy_rank_alike_and_hnsw_is_accurate_and_faster():

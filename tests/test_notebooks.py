@@ -1,9 +1,15 @@
-"""Every lesson runs top to bottom in a fresh kernel, offline, with no credentials,
-on the shipped data and on a foreign {title: vector} file; the committed copies are executed."""
+"""The lessons beyond a plain offline run, and the committed copies.
+
+`python -m pytest` already runs every lesson top to bottom, offline, through nbmake (see the
+repository's conftest.py). Here papermill runs them again with other parameters: on a foreign
+{title: vector} file, and with a hosted provider played by a local OpenAI-compatible server.
+"""
 
 import json
 import re
 import shutil
+import subprocess
+import sys
 
 import nbformat
 import numpy as np
@@ -11,14 +17,31 @@ import pytest
 
 import embeddings_helper as eh
 from conftest import FakeEmbeddingsServer, fake_vector
+from run_notebooks import NOTEBOOKS as NOTEBOOKS_DIR
 from run_notebooks import execute, notebook_paths
 
 NOTEBOOKS = notebook_paths()
+REPO_ROOT = eh.REPO_ROOT
 TOKEN = re.compile(r"(ghp_[A-Za-z0-9]{20,}|github_pat_\w{20,}|sk-[A-Za-z0-9_-]{20,})")
+
+
+def lesson_id(path):
+    return path.relative_to(NOTEBOOKS_DIR).with_suffix("").as_posix()  # 03_search, es/03_...
 
 
 def test_there_are_lessons():
     assert len(NOTEBOOKS) >= 3
+
+
+def test_pytest_runs_every_lesson_and_nothing_else():
+    """The README's test command collects each lesson once as a notebook test, and no other notebook."""
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "notebooks"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    items = [line.split("::")[0] for line in out.stdout.splitlines() if "::" in line]
+    assert sorted((REPO_ROOT / item).resolve() for item in items) == sorted(p.resolve() for p in NOTEBOOKS)
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +61,7 @@ def errors(nb):
     return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_runs_offline_on_the_shipped_data(path, offline):
-    nb, seconds = execute(path)
-    print(f"{path.name}: {seconds:.1f} s")
-    assert not errors(nb)
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lesson_id)
 def test_runs_on_a_foreign_embeddings_file(path, offline, foreign_file):
     nb, _ = execute(path, {"EMBEDDINGS": str(foreign_file)})
     assert not errors(nb)
@@ -53,7 +69,7 @@ def test_runs_on_a_foreign_embeddings_file(path, offline, foreign_file):
     assert "48 dimensions" in text  # the file's own width is reported, not an assumed one
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lesson_id)
 def test_committed_copy_is_executed_and_clean(path):
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -61,7 +77,7 @@ def test_committed_copy_is_executed_and_clean(path):
     assert all(c.get("outputs") is not None for c in code)
     assert sum(bool(c.get("outputs")) for c in code) >= len(code) // 2, "commit it executed"
     assert not errors(nb)
-    assert not TOKEN.search(path.read_text())
+    assert not TOKEN.search(path.read_text(encoding="utf-8"))
     assert nb.cells[0].cell_type == "markdown"
     assert "Resources" in "".join(c.source for c in nb.cells if c.cell_type == "markdown")
     big = [len(o.get("text", "")) for c in code for o in c.get("outputs", [])]
@@ -98,7 +114,7 @@ def live_provider(tmp_path_factory):
         yield server
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lesson_id)
 def test_runs_with_a_live_provider(path, live_provider, monkeypatch):
     for name, value in live_provider.env.items():
         monkeypatch.setenv(name, value)  # the kernel inherits them
