@@ -25,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 # The lessons: English in notebooks/, Spanish in notebooks/es/. A scratch notebook such as
@@ -72,8 +73,8 @@ def execute(path: Path, parameters: dict | None = None, timeout: int = 300, appe
     ``parameters`` override the values of the cell tagged ``parameters`` (papermill injects them in a
     cell after it). ``append`` is code run after the last cell (to read a lesson's variables, prefer
     ``lesson_kernel``). The kernel's working directory is the notebook's folder, as in Jupyter, and it
-    inherits this process's environment. A cell that raises stops the run with papermill's
-    ``PapermillExecutionError``, which names the cell and shows its traceback.
+    inherits this process's environment. A cell that raises stops the run with nbclient's
+    ``CellExecutionError``, which names the cell and shows its traceback.
     """
     import papermill
 
@@ -82,10 +83,13 @@ def execute(path: Path, parameters: dict | None = None, timeout: int = 300, appe
     if append:
         nb.cells.append(nbformat.v4.new_code_cell(append))
     started = time.perf_counter()
-    nb = papermill.execute_notebook(
-        nb, None, parameters=parameters or None, cwd=path.parent, kernel_name=KERNEL, language="python",
-        progress_bar=False, request_save_on_cell_execute=False, execution_timeout=timeout,
-    )  # fmt: skip
+    try:
+        nb = papermill.execute_notebook(
+            nb, None, parameters=parameters or None, cwd=path.parent, kernel_name=KERNEL, language="python",
+            progress_bar=False, request_save_on_cell_execute=False, execution_timeout=timeout,
+        )
+    except papermill.PapermillExecutionError as err:  # the same error as nbclient's, for every caller
+        raise CellExecutionError(str(err), err.ename, err.evalue) from err
     return nb, time.perf_counter() - started
 
 
