@@ -4,8 +4,9 @@
     python scripts/run_notebooks.py 03_search    # one of them
     python scripts/run_notebooks.py --check      # run without saving (what the tests do)
 
-Each notebook runs in a fresh kernel, from the notebooks/ folder, with API_HOST=local and
-no credentials, so the committed outputs are the ones a learner without a key will see.
+Each notebook runs in a fresh kernel, from the notebooks/ folder, with API_HOST=local, no
+credentials and an empty DATABASE_URL (lesson 07 starts its embedded PostgreSQL), so the
+committed outputs are the ones a learner without a key or a server will see.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def offline_environment() -> None:
     for name in CREDENTIALS:
         os.environ.pop(name, None)
     os.environ["API_HOST"] = "local"
+    os.environ["DATABASE_URL"] = ""  # lesson 07: its own embedded server, whatever .env names
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 
