@@ -4,8 +4,9 @@
     python scripts/run_notebooks.py 03_search    # one of them (es/03 for its Spanish twin)
     python scripts/run_notebooks.py --check      # run without saving
 
-Each notebook runs in a fresh kernel, from its own folder, with API_HOST=local and no
-credentials, so the committed outputs are the ones a learner without a key will see.
+Each notebook runs in a fresh kernel, from its own folder, with API_HOST=local, no
+credentials and an empty DATABASE_URL (lesson 07 starts its embedded PostgreSQL), so the
+committed outputs are the ones a learner without a key or a server will see.
 
 The tests use the standard tools for the rest: `pytest --nbmake` runs every lesson offline
 (the repository's conftest.py gives it this module's offline environment and lesson list),
@@ -45,6 +46,7 @@ def offline_environment() -> None:
         os.environ.pop(name, None)
     os.environ["API_HOST"] = "local"
     os.environ.pop("LOCAL_EMBEDDING_MODEL", None)  # the default local model, as a fresh clone uses
+    os.environ["DATABASE_URL"] = ""  # lesson 07: its own embedded server, whatever .env names
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 

@@ -29,6 +29,7 @@ def hermetic_env(monkeypatch, tmp_path):
     for name in PROVIDER_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(eh.config, "DOTENV_PATH", tmp_path / "no.env")
+    monkeypatch.setenv("DATABASE_URL", "")  # lesson 07 on its embedded server, never a developer's database
     eh.remote._client.cache_clear()
     yield
     eh.remote._client.cache_clear()

@@ -5,6 +5,7 @@ The lessons' own ideas (similarity, search, quantization, ...) are written out i
 the notebooks; this package only connects them to a model and to the data.
 
     from embeddings_helper import embed, load_embeddings, describe_provider
+    from embeddings_helper import connect_database, database_url_description  # lesson 07
 
 The provider comes from ``API_HOST`` in the environment or in ``.env`` at the
 repository root (the real environment wins):
@@ -24,9 +25,10 @@ What lives where:
     local.py      the models that run in-process
     embedding.py  embed() and embed_query()
     caches.py     the datasets and their cached vectors
+    database.py   lesson 07's PostgreSQL: DATABASE_URL, or an embedded server
 """
 
-from . import caches, config, embedding, local, remote
+from . import caches, config, database, embedding, local, remote
 from .caches import (
     EMBEDDINGS_DIR,
     EmbeddingSet,
@@ -54,15 +56,24 @@ from .config import (
     get_provider,
     supports_dimensions,
 )
+from .database import connect_database, database_url_description
 from .embedding import embed, embed_query, local_response
-from .errors import CacheError, ConfigurationError, DimensionMismatchError, EmbeddingsError, ProviderError
+from .errors import (
+    CacheError,
+    ConfigurationError,
+    DatabaseError,
+    DimensionMismatchError,
+    EmbeddingsError,
+    ProviderError,
+)
 from .remote import get_client
 
 __all__ = [
     "API_HOSTS", "BATCH_SIZE", "DATA_DIR", "DATASETS", "DEFAULT_MODELS", "EMBEDDINGS_DIR", "LOCAL_MODEL",
     "LOCAL_MODELS", "MINILM_MODEL", "NATIVE_DIMENSIONS", "REPO_ROOT", "STATIC_MODEL", "CacheError",
-    "ConfigurationError", "DimensionMismatchError", "EmbeddingSet", "EmbeddingsError", "Provider", "ProviderError",
-    "build_cache", "cache_path", "caches", "config", "dataset_texts", "describe_provider", "embed", "embed_query",
-    "embedding", "get_client", "get_provider", "load_dataset", "load_embeddings", "load_reference", "local",
-    "local_response", "remote", "supports_dimensions",
+    "ConfigurationError", "DatabaseError", "DimensionMismatchError", "EmbeddingSet", "EmbeddingsError", "Provider",
+    "ProviderError", "build_cache", "cache_path", "caches", "config", "connect_database", "database",
+    "database_url_description", "dataset_texts", "describe_provider", "embed", "embed_query", "embedding",
+    "get_client", "get_provider", "load_dataset", "load_embeddings", "load_reference", "local", "local_response",
+    "remote", "supports_dimensions",
 ]

@@ -19,3 +19,7 @@ class CacheError(EmbeddingsError):
 class DimensionMismatchError(CacheError):
     """A query vector and a set of stored vectors have different widths."""
 
+
+
+class DatabaseError(EmbeddingsError):
+    """Lesson 07's PostgreSQL could not be started or reached."""

