@@ -1,5 +1,6 @@
 """Facts lesson 04 (distance metrics) relies on, checked independently of the notebook."""
 
+import json
 import math
 
 import hnswlib
@@ -7,8 +8,10 @@ import numpy as np
 import pytest
 
 import embeddings_helper as eh
+from run_notebooks import NOTEBOOKS, execute
 
 K = 10
+EF_CONSTRUCTION = 100  # bounded, as in the lesson: ef_construction = N made large files slow to index
 
 
 def unit(v):
@@ -107,9 +110,49 @@ def test_hnswlib_spaces_agree_on_unit_vectors():
     found = {}
     for space in ("l2", "ip", "cosine"):
         index = hnswlib.Index(space=space, dim=u.shape[1])
-        index.init_index(max_elements=len(u), M=16, ef_construction=len(u), random_seed=42)
+        index.init_index(max_elements=len(u), M=16, ef_construction=EF_CONSTRUCTION, random_seed=42)
         index.add_items(u, np.arange(len(u)))
         index.set_ef(len(u))
         labels, _ = index.knn_query(u[i], k=K + 1)
         found[space] = [int(j) for j in labels[0] if j != i][:K]
     assert found["l2"] == found["ip"] == found["cosine"] == top_k(u.astype(np.float64) @ u[i], i)
+
+
+def test_cosine_with_lengths_computed_once_is_the_per_query_cosine_and_on_unit_vectors_the_dot():
+    _, m = shipped_matrix()
+    stored = (m * np.linspace(0.5, 2.0, len(m))[:, None]).astype(np.float32)  # lengths that are not 1
+    norms = np.linalg.norm(stored, axis=1)  # once, at storage time
+    q = stored[3]
+    once = stored @ q / (norms * np.linalg.norm(q))
+    every_time = stored @ q / (np.linalg.norm(stored, axis=1) * np.linalg.norm(q))
+    unit = stored / norms[:, None]
+    np.testing.assert_allclose(once, every_time, atol=1e-6)
+    np.testing.assert_allclose(once, unit @ unit[3], atol=1e-6)
+
+
+def run_lesson(parameters, expression):
+    code = f"import json\nprint(json.dumps({expression}))"
+    nb, _ = execute(NOTEBOOKS / "04_distance_metrics.ipynb", parameters, append=code)
+    notes = [line for c in nb.cells for o in c.get("outputs", []) for line in o.get("text", "").splitlines()]
+    return json.loads(nb.cells[-1].outputs[0].text), [line for line in notes if line.startswith("Note:")]
+
+
+@pytest.mark.usefixtures("offline")
+def test_lesson_matches_titles_and_caps_k_with_a_note_and_times_honestly():
+    expression = (
+        '{"movie": movie, "k": k, "items": len(titles), "lists": [len(v) for v in lists.values()],'
+        ' "same": same, "spaces_agree": found["l2"] == found["ip"] == found["cosine"] == lists["dot product"],'
+        ' "times": [best for best, _ in times.values()]}'
+    )
+    facts, notes = run_lesson({"MOVIE": "toy stroy", "K": 1000}, expression)
+    assert facts["movie"] == "Toy Story" and any("Did you mean 'Toy Story'" in n for n in notes)
+    assert facts["k"] == facts["items"] - 1 == 277 and facts["lists"] == [277, 277, 277]
+    assert any("K=1000" in n and "using 277" in n for n in notes)
+    assert facts["same"] is True and facts["spaces_agree"] is True
+    dot, once, every_time = facts["times"]
+    print(f"µs per query: dot {dot * 1e6:.1f}, cosine {once * 1e6:.1f}, recomputing lengths {every_time * 1e6:.1f}")
+    assert every_time > 2 * once  # recomputing every stored length is the costly part (about 15x measured)
+    facts, notes = run_lesson({"MOVIE": "TOY STORY 2", "K": 0}, '{"movie": movie, "k": k}')
+    assert facts == {"movie": "Toy Story 2", "k": 1} and len(notes) == 2
+    facts, notes = run_lesson({"MOVIE": "Zzyzx Qwv"}, '{"movie": movie, "first": titles[0]}')
+    assert facts["movie"] == facts["first"] and "not in this data" in notes[0]
