@@ -89,7 +89,7 @@ def live_provider(tmp_path_factory):
             vectors[key] = (v / np.linalg.norm(v)).round(7).tolist()
         meta = {"dataset": dataset, "model": LIVE_MODEL, "provider": "openai", "dimensions": 1536,
                 "texts_sha256": eh.caches._texts_sha256(texts), "complete": True}  # fmt: skip
-        eh.caches._write_json_atomic(cache / eh.cache_path(dataset, LIVE_MODEL).name, {**meta, "embeddings": vectors})
+        eh.storage.write_json_atomic(cache / eh.cache_path(dataset, LIVE_MODEL).name, {**meta, "embeddings": vectors})
     with FakeEmbeddingsServer(width=1536, unit=True) as server:
         server.env = {
             "API_HOST": "openai", "OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": server.url + "/v1",
