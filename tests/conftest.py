@@ -190,3 +190,36 @@ class FakeEmbeddingsServer:
 def server():
     with FakeEmbeddingsServer() as s:
         yield s
+
+
+def openai_provider(server, model="text-embedding-3-small"):
+    """The OpenAI host, pointed at the stand-in server."""
+    return eh.get_provider(
+        {"API_HOST": "openai", "OPENAI_API_KEY": "test-key-123", "OPENAI_BASE_URL": server.url + "/v1",
+         "OPENAI_EMBEDDING_MODEL": model}
+    )  # fmt: skip
+
+
+# A model of the text-embedding-3 family (so dimensions= is accepted) whose width the helper does not
+# know in advance: the stand-in server's narrow 64-number vectors keep the JSON parsing quick.
+LIVE_MODEL = "text-embedding-3-test"
+
+
+@pytest.fixture
+def live(server, monkeypatch, tmp_path):
+    """The active provider is the stand-in server; caches are built in a temporary folder."""
+    monkeypatch.setattr(eh.caches, "EMBEDDINGS_DIR", tmp_path / "embeddings")
+    server.width = 64
+    monkeypatch.setenv("API_HOST", "openai")
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/v1")
+    monkeypatch.setenv("OPENAI_EMBEDDING_MODEL", LIVE_MODEL)
+    return server
+
+
+@pytest.fixture
+def short_budget(monkeypatch):
+    """Interactive waits a tenth of the real ones, so that a silent server costs seconds, not half a minute."""
+    monkeypatch.setattr(eh.config, "CALL_BUDGET", 3.0)
+    monkeypatch.setattr(eh.config, "READ_TIMEOUT", 2.0)
+    monkeypatch.setattr(eh.config, "CONNECT_TIMEOUT", 1.0)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import embeddings_helper as eh
-from conftest import fake_vector
+from conftest import LIVE_MODEL, fake_vector
 
 SHIPPED = sorted(eh.EMBEDDINGS_DIR.glob("*.json"))
 
@@ -125,23 +125,6 @@ def test_atomic_write_keeps_the_old_file_when_a_write_crashes(tmp_path, monkeypa
         eh.storage.write_json_atomic(path, {"a": [2.0, 3.0]})
     assert json.loads(path.read_text()) == {"a": [1.0]}
     assert [p.name for p in tmp_path.iterdir()] == ["cache.json"]  # no temporary file left behind
-
-
-# A model of the text-embedding-3 family (so dimensions= is accepted) whose width the helper does not
-# know in advance: the stand-in server's narrow 64-number vectors keep the JSON parsing quick.
-LIVE_MODEL = "text-embedding-3-test"
-
-
-@pytest.fixture
-def live(server, monkeypatch, tmp_path):
-    """The active provider is an OpenAI-compatible server; caches go to a temporary folder."""
-    monkeypatch.setattr(eh.caches, "EMBEDDINGS_DIR", tmp_path / "embeddings")
-    server.width = 64
-    monkeypatch.setenv("API_HOST", "openai")
-    monkeypatch.setenv("OPENAI_API_KEY", "k")
-    monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/v1")
-    monkeypatch.setenv("OPENAI_EMBEDDING_MODEL", LIVE_MODEL)
-    return server
 
 
 def embedded_texts(server):

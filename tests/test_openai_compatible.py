@@ -4,18 +4,7 @@ import numpy as np
 import pytest
 
 import embeddings_helper as eh
-from conftest import fake_vector
-
-
-def openai_provider(server, model="text-embedding-3-small"):
-    return eh.get_provider(
-        {
-            "API_HOST": "openai",
-            "OPENAI_API_KEY": "test-key-123",
-            "OPENAI_BASE_URL": server.url + "/v1",
-            "OPENAI_EMBEDDING_MODEL": model,
-        }
-    )
+from conftest import fake_vector, openai_provider
 
 
 def test_request_auth_and_unit_rows(server):

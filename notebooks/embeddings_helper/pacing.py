@@ -51,7 +51,7 @@ def for_builds(bar=None) -> Patience:
 
 
 def announce_and_sleep(seconds: float, reason: str) -> None:
-    if seconds >= 1:
+    if seconds >= 0.5:
         print(f"{reason}: waiting {duration(seconds)}…", file=sys.stderr, flush=True)
     time.sleep(seconds)
 
@@ -122,7 +122,8 @@ class Pacer:
             wait, why = self.not_before - now, "rate limit" if self.not_before > now else ""
             per_minute = self.limits.per_minute
             if per_minute and len(self.sent) >= per_minute:
-                free_at = self.sent[-per_minute] + WINDOW_SECONDS  # when the oldest of them leaves the window
+                # when the oldest of them leaves the provider's window (which it joined a little later)
+                free_at = self.sent[-per_minute] + WINDOW_SECONDS * 1.05
                 if free_at - now > wait:
                     wait, why = free_at - now, "per-minute limit"
             return max(0.0, wait), why

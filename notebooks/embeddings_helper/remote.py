@@ -125,7 +125,7 @@ def request_vectors(p: Provider, texts: list[str], dimensions: int | None, patie
                     f"{ENDPOINT_VARIABLES[p.host]}, or {OFFLINE}."
                 ) from None
             timeouts += 1
-            if timeouts > patience.read_retries or deadline - time.monotonic() < 1:
+            if timeouts > patience.read_retries or deadline - time.monotonic() < 0.5:
                 raise ProviderError(
                     f"{name} accepted the connection but sent no answer in {time.monotonic() - started:.0f} s "
                     f"({timeouts} tries): it may be overloaded, so try again later, or {OFFLINE}."
@@ -210,8 +210,8 @@ def _wait_message(p: Provider, pacer, wait: float, why: str, elapsed: float) -> 
             f"{name} allows {pacer.limits.per_minute} requests a minute and they are used up: run the cell again "
             f"in {pacing.duration(wait)}, or {OFFLINE}."
         )
-    if pacer.asked_to_wait:
-        daily = " (the free tier's daily limit, 150 requests, is probably used up)" if p.host == "github" else ""
+    if pacer.asked_to_wait and wait >= 1:
+        daily = " (the free tier's 150 requests a day are probably used up)" if p.host == "github" and wait > 600 else ""
         return f"{name} asks to wait {pacing.duration(wait)}{daily}: run the cell again after that, or {OFFLINE}."
     if pacer.because == "429":
         return f"{name} is still refusing requests (429, too many): wait a minute and run the cell again, or {OFFLINE}."
