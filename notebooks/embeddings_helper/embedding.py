@@ -170,10 +170,10 @@ def _check_answer(p: Provider, rows: list, start: int, dimensions: int | None, w
     widths = sorted({len(row) for row in rows})
     if len(widths) > 1:
         raise ProviderError(f"{name} returned vectors of different widths ({widths[0]} to {widths[-1]}) in one answer.")
-    try:
-        matrix = np.array(rows, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ProviderError(f"{name} returned vectors that contain something other than numbers.") from None
+    matrix = np.array(rows)
+    if matrix.dtype.kind not in "iuf":  # numbers only: not text, not true/false, not null
+        raise ProviderError(f"{name} returned vectors that contain something other than numbers.")
+    matrix = matrix.astype(np.float64)
     got = matrix.shape[1]
     native = NATIVE_DIMENSIONS.get(_bare_model_name(p.model))
     if dimensions and got != dimensions:
