@@ -189,15 +189,17 @@ def _url(s: Settings, name: str, default: str | None = None) -> str:
 
 def _azure_base_url(s: Settings) -> str:
     """https://NAME.openai.azure.com -> https://NAME.openai.azure.com/openai/v1/ (the v1 API)."""
-    parts = urlsplit(_url(s, "AZURE_OPENAI_ENDPOINT"))
+    parts = urlsplit(s["AZURE_OPENAI_ENDPOINT"].strip())
     path = parts.path.rstrip("/")
-    if "/deployments/" in path + "/":
+    if "/deployments/" in path + "/" and parts.netloc:
         deployment = (path.split("/deployments/", 1)[1].split("/")[0]) or "NAME"
         raise ConfigurationError(
             f"AZURE_OPENAI_ENDPOINT (from {s.origin('AZURE_OPENAI_ENDPOINT')}) is a full deployment URL; set "
             f"AZURE_OPENAI_ENDPOINT={parts.scheme}://{redact_url(parts.netloc)} (the resource's address) and "
             f"AZURE_OPENAI_EMBEDDING_DEPLOYMENT={deployment}."
         )
+    parts = urlsplit(_url(s, "AZURE_OPENAI_ENDPOINT"))
+    path = parts.path.rstrip("/")
     for api_path in ("/openai/v1", "/openai"):  # the portal shows the endpoint with or without its API path
         if path.endswith(api_path):
             path = path.removesuffix(api_path)
