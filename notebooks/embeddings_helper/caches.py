@@ -29,11 +29,22 @@ import numpy as np
 from . import config, pacing
 from .config import BATCH_SIZE, DATA_DIR, DATASETS, LOCAL_MODEL, REPO_ROOT, Provider, get_provider
 from .embedding import _check_batch_size, _check_dimensions, _embed, remote_batches
-from .errors import CacheError, ProviderError
+from .errors import CacheError, ConfigurationError, ProviderError
 from .storage import EmbeddingSet, build_lock, read_embeddings_file, remove_orphans, write_json_atomic
 
 SHIPPED_DIR = DATA_DIR / "embeddings"
-EMBEDDINGS_DIR = Path(os.environ.get("EMBEDDINGS_CACHE_DIR") or SHIPPED_DIR)
+
+
+def _cache_dir() -> Path:
+    """EMBEDDINGS_CACHE_DIR from the environment or .env (relative to the repository), or data/embeddings/."""
+    try:
+        folder = config._settings().get("EMBEDDINGS_CACHE_DIR", "").strip()
+    except ConfigurationError:  # an unreadable .env is reported when the provider is read
+        folder = os.environ.get("EMBEDDINGS_CACHE_DIR", "").strip()
+    return REPO_ROOT / Path(folder).expanduser() if folder else SHIPPED_DIR
+
+
+EMBEDDINGS_DIR = _cache_dir()
 _in_memory: dict[str, EmbeddingSet] = {}  # what could not be saved, by the path it was meant for
 
 
@@ -148,6 +159,7 @@ def _embed_missing(p, dataset, texts, vectors, dimensions, batch_size, path, sta
     hashes = {k: _text_hash(t) for k, t in texts.items()}
     todo = [k for k in texts if k not in vectors]
     in_process = p.is_local or p.host == "sentence-transformers"
+    writable = True
 
     def payload(complete: bool) -> dict:
         keys = [k for k in texts if k in vectors]
@@ -177,8 +189,8 @@ def _embed_missing(p, dataset, texts, vectors, dimensions, batch_size, path, sta
                 _check_same_width(rows[0], vectors, path)
                 vectors.update(zip(todo[start : start + len(rows)], rows, strict=True))
                 bar.update(len(rows))
-                if len(vectors) < len(texts):
-                    _save(staging, payload(complete=False))
+                if len(vectors) < len(texts) and writable:
+                    writable = _save(staging, payload(complete=False))
         except ProviderError as err:
             if vectors:
                 raise ProviderError(
@@ -186,7 +198,7 @@ def _embed_missing(p, dataset, texts, vectors, dimensions, batch_size, path, sta
                 ) from None
             raise
     final = payload(complete=True)
-    saved = _save(path, final)
+    saved = _save(path, final, warn=writable)  # one warning per build is enough
     if saved:
         staging.unlink(missing_ok=True)
         _in_memory.pop(str(staging), None)
@@ -230,7 +242,7 @@ def _check_same_width(row: list[float], vectors: Mapping[str, list[float]], path
         )
 
 
-def _save(target: Path, payload: dict) -> bool:
+def _save(target: Path, payload: dict, warn: bool = True) -> bool:
     """Write ``payload`` to ``target``; when that is impossible, keep it in memory and say so."""
     try:
         write_json_atomic(target, payload)
@@ -238,6 +250,8 @@ def _save(target: Path, payload: dict) -> bool:
     except OSError as err:
         info = {k: v for k, v in payload.items() if k not in ("embeddings", "text_hashes")}
         _in_memory[str(target)] = EmbeddingSet(payload["embeddings"], {**info, "path": None}, payload["text_hashes"])
+        if not warn:
+            return False
         warnings.warn(
             f"Could not save {target.name} in {target.parent} ({err.strerror or err}): the vectors are kept in "
             f"memory for this session only. To keep them, set EMBEDDINGS_CACHE_DIR to a folder you can write to.",

@@ -102,8 +102,8 @@ def request_vectors(p: Provider, texts: list[str], dimensions: int | None, patie
     extra = {"dimensions": dimensions} if dimensions else {}
     timeouts = failures = 0
     while True:
-        wait, why = pacer.wait_time()
-        if wait > deadline - time.monotonic() or failures > patience.retries:
+        wait, why = pacer.wait_time()  # the per-minute limit, or what the last refusal asked for
+        if failures > patience.retries or (wait > 0 and wait + 1 > deadline - time.monotonic()):  # +1 s to send
             raise ProviderError(_wait_message(p, pacer, wait, why, time.monotonic() - started))
         if wait > 0:
             patience.wait(wait, f"{name}: {why}")
@@ -135,8 +135,10 @@ def request_vectors(p: Provider, texts: list[str], dimensions: int | None, patie
             raise ProviderError(_connection_message(p, err)) from None
         except openai.APIStatusError as err:
             status, text = err.status_code, _server_text(err, p)
+            # Too big for the provider (tokens or texts): the caller halves the batch.
             if status == 413 or (TOO_LARGE.search(text) and (status != 429 or "too large" in text.lower())):
                 raise BatchTooLarge(text) from None
+            # Worth another try: after the wait the provider asks for, or after a growing pause.
             if status in (408, 409, 429) or status >= 500:
                 failures += 1
                 asked = pacing.retry_after(err.response.headers)
@@ -211,7 +213,8 @@ def _wait_message(p: Provider, pacer, wait: float, why: str, elapsed: float) -> 
             f"in {pacing.duration(wait)}, or {OFFLINE}."
         )
     if pacer.asked_to_wait and wait >= 1:
-        daily = " (the free tier's 150 requests a day are probably used up)" if p.host == "github" and wait > 600 else ""
+        daily = p.host == "github" and wait > 600  # longer than any per-minute limit
+        daily = " (the free tier's 150 requests a day are probably used up)" if daily else ""
         return f"{name} asks to wait {pacing.duration(wait)}{daily}: run the cell again after that, or {OFFLINE}."
     if pacer.because == "429":
         return f"{name} is still refusing requests (429, too many): wait a minute and run the cell again, or {OFFLINE}."
