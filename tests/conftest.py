@@ -223,3 +223,4 @@ def short_budget(monkeypatch):
     monkeypatch.setattr(eh.config, "CALL_BUDGET", 3.0)
     monkeypatch.setattr(eh.config, "READ_TIMEOUT", 2.0)
     monkeypatch.setattr(eh.config, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(eh.config, "RETRY_PAUSE", 0.1)

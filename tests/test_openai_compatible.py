@@ -91,7 +91,7 @@ def test_ollama_path(server):
     assert "dimensions" not in server.requests[0]["body"]
 
 
-def test_transient_server_errors_are_retried(server):
+def test_transient_server_errors_are_retried(server, short_budget):
     server.responses = [500, 503]
     m = eh.embed("hello", provider=openai_provider(server))
     assert m.shape == (1, 1536)

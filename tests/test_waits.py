@@ -76,7 +76,7 @@ def test_a_short_retry_after_is_waited_out(server, capsys):
     assert "GitHub Models: rate limit: waiting 1 s" in capsys.readouterr().err  # the cell says why it waits
 
 
-def test_a_lasting_rate_limit_without_retry_after_gives_up_in_seconds(server):
+def test_a_lasting_rate_limit_without_retry_after_gives_up_in_seconds(server, short_budget):
     server.responses = [Reply(429, {"error": {"message": "Too many requests"}})] * 10
     message, seconds = timed_failure(lambda: eh.embed("hello", provider=openai_provider(server)))
     print(f"lasting 429 without Retry-After: gave up after {seconds:.1f} s")
@@ -85,7 +85,7 @@ def test_a_lasting_rate_limit_without_retry_after_gives_up_in_seconds(server):
     assert "still refusing requests (429" in message and "API_HOST=local" in message
 
 
-def test_lasting_server_errors_are_named_with_the_servers_words(server):
+def test_lasting_server_errors_are_named_with_the_servers_words(server, short_budget):
     server.responses = [503] * 10
     message, seconds = timed_failure(lambda: eh.embed("hello", provider=openai_provider(server)))
     print(f"lasting 503: gave up after {seconds:.1f} s")

@@ -68,6 +68,7 @@ BATCH_SIZE = 2048  # at most this many texts per request (embed(..., batch_size=
 CONNECT_TIMEOUT = 5.0  # to open a connection
 READ_TIMEOUT = 20.0  # for an answer to start arriving; a timed-out request is retried once
 CALL_BUDGET = 30.0  # one request with all its retries and waits, in an embed() call
+RETRY_PAUSE = 1.0  # after a 429 without Retry-After or a server error; doubled at each retry, up to 8 s
 BUILD_READ_TIMEOUT = 60.0  # cache builds send bigger requests and may wait longer,
 BUILD_BUDGET = 15 * 60.0  # with a countdown in the progress bar
 CLIENT_MAX_RETRIES = 1  # retries of the SDK client that get_client() gives the lessons

@@ -142,7 +142,7 @@ def request_vectors(p: Provider, texts: list[str], dimensions: int | None, patie
             if status in (408, 409, 429) or status >= 500:
                 failures += 1
                 asked = pacing.retry_after(err.response.headers)
-                backoff = min(2.0 ** (failures - 1), 8.0)
+                backoff = min(config.RETRY_PAUSE * 2 ** (failures - 1), 8.0)
                 pacer.hold(
                     asked if asked is not None else backoff, because=str(status), asked=asked is not None, error=text
                 )
@@ -237,11 +237,9 @@ def _status_message(p: Provider, err, status: int, text: str) -> str:
         }[p.host]
         what = "refused the credentials" if status == 401 else f"denied access to {p.model}"
         return f"{name} {what} ({status}: {text}): {fix}."
-    variables = f"{MODEL_VARIABLES[p.host]} ({p.model!r}) and {ENDPOINT_VARIABLES[p.host]}"
-    if status == 404:
-        return f"{_url(err)} answered 404 ({text}): check {variables}."
-    if 400 <= status < 500:
-        return f"{name} refused the request ({status}: {text}): check {variables}."
+    if 400 <= status < 500:  # 404 and 405 often mean a wrong endpoint, 400 a wrong model or dimensions
+        variables = f"{MODEL_VARIABLES[p.host]} ({p.model!r}) and {ENDPOINT_VARIABLES[p.host]}"
+        return f"{_url(err)} answered {status} ({text}): check {variables}."
     return f"{name} answered {status} ({text}) at {_url(err)}: try again later, or {OFFLINE}."
 
 
