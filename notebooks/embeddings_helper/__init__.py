@@ -56,7 +56,14 @@ from .config import (
     supports_dimensions,
 )
 from .embedding import embed, embed_query, local_response
-from .errors import CacheError, ConfigurationError, DimensionMismatchError, EmbeddingsError, ProviderError
+from .errors import (
+    CacheError,
+    ConfigurationError,
+    DimensionMismatchError,
+    EmbeddingsError,
+    ProviderError,
+    ZeroVectorError,
+)
 from .redact import Secret
 from .remote import get_client
 from .storage import EmbeddingSet
@@ -67,5 +74,5 @@ __all__ = [
     "ConfigurationError", "DimensionMismatchError", "EmbeddingSet", "EmbeddingsError", "Provider", "ProviderError",
     "Secret", "build_cache", "cache_path", "caches", "config", "dataset_texts", "describe_provider", "embed",
     "embed_query", "embedding", "get_client", "get_provider", "load_dataset", "load_embeddings", "local",
-    "local_response", "pacing", "redact", "remote", "storage", "supports_dimensions",
+    "local_response", "pacing", "redact", "remote", "storage", "supports_dimensions", "ZeroVectorError",
 ]

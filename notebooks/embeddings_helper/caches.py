@@ -137,14 +137,14 @@ def build_cache(
     with build_lock(path, timeout=config.BUILD_BUDGET, on_wait=waiting):
         remove_orphans(path)
         remove_orphans(staging)
-        if path.exists():  # checked even with force: a file that belongs to another model is never replaced
-            model = _read(path).info.get("model")
-            if model != p.model:
-                raise CacheError(
-                    f"{path} holds vectors of {model!r}, not {p.model!r}; it was not changed. Move it away first."
-                )
-        sources = [_in_memory.get(str(path)), _in_memory.get(str(staging))]
-        sources += [_read(f) for f in _candidates(path)] + [_read_staging(staging, p.model)]
+        on_disk = {f: _read(f) for f in _candidates(path)}
+        model = on_disk[path].info.get("model") if path in on_disk else p.model
+        if model != p.model:  # checked even with force: a file that belongs to another model is never replaced
+            raise CacheError(
+                f"{path} holds vectors of {model!r}, not {p.model!r}; it was not changed. Move it away first."
+            )
+        sources = [_in_memory.get(str(path)), _in_memory.get(str(staging)), *on_disk.values()]
+        sources.append(_read_staging(staging, p.model))
         finished = [s for s in sources if s is not None and _is_current(s, texts)]
         if finished and not force:  # e.g. another process built it while this one waited
             return finished[0]

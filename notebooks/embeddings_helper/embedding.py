@@ -16,7 +16,7 @@ from .config import (
     get_provider,
     supports_dimensions,
 )
-from .errors import DimensionMismatchError, ProviderError
+from .errors import DimensionMismatchError, ProviderError, ZeroVectorError
 
 # ---------------------------------------------------------------- embed
 
@@ -52,14 +52,6 @@ def _check_dimensions(dimensions, p: Provider) -> int | None:
     if native and dimensions > native:
         raise ValueError(f"{model} makes {native}-dimensional vectors; dimensions={dimensions} is larger.")
     return int(dimensions)
-
-
-class ZeroVectorError(ProviderError):
-    """A model gave a vector of zeros: it has no direction, so no similarity can be computed with it."""
-
-    def __init__(self, message: str, row: int):
-        super().__init__(message)
-        self.row = row
 
 
 def _normalize(matrix: np.ndarray) -> np.ndarray:
