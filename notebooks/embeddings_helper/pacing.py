@@ -41,13 +41,27 @@ class Patience:
 
 def interactive() -> Patience:
     """For a call made from a cell: a bounded wait, a printed line when it has to wait at all."""
-    return Patience(config.CALL_BUDGET, config.CONNECT_TIMEOUT, config.READ_TIMEOUT, 1, 3, announce_and_sleep)
+    return Patience(
+        budget=config.CALL_BUDGET,
+        connect=config.CONNECT_TIMEOUT,
+        read=config.READ_TIMEOUT,
+        read_retries=1,
+        retries=3,
+        wait=announce_and_sleep,
+    )
 
 
 def for_builds(bar=None) -> Patience:
     """For a cache build: longer waits, counted down in the progress bar ``bar`` (a tqdm bar)."""
     wait = (lambda seconds, reason: countdown(bar, seconds, reason)) if bar is not None else announce_and_sleep
-    return Patience(config.BUILD_BUDGET, config.CONNECT_TIMEOUT, config.BUILD_READ_TIMEOUT, 2, 8, wait)
+    return Patience(
+        budget=config.BUILD_BUDGET,
+        connect=config.CONNECT_TIMEOUT,
+        read=config.BUILD_READ_TIMEOUT,
+        read_retries=2,
+        retries=8,
+        wait=wait,
+    )
 
 
 def announce_and_sleep(seconds: float, reason: str) -> None:
@@ -119,7 +133,9 @@ class Pacer:
             now = time.monotonic()
             while self.sent and now - self.sent[0] >= WINDOW_SECONDS:
                 self.sent.popleft()
-            wait, why = self.not_before - now, "rate limit" if self.not_before > now else ""
+            wait, why = self.not_before - now, ""
+            if wait > 0:
+                why = "rate limit" if self.because == "429" else f"server error {self.because}"
             per_minute = self.limits.per_minute
             if per_minute and len(self.sent) >= per_minute:
                 # when the oldest of them leaves the provider's window (which it joined a little later)

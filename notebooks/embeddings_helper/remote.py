@@ -195,8 +195,8 @@ def _connection_message(p: Provider, err) -> str:
     cause = str(err.__cause__ or err)
     variable = ENDPOINT_VARIABLES[p.host]
     if "refused" in cause.lower():
-        start = " (is Ollama running? `ollama serve` starts it)" if p.host == "ollama" else ""
-        return f"Nothing answers at {_url(err)} (connection refused){start}: check {variable}, or {OFFLINE}."
+        start = "start Ollama (`ollama serve`) or " if p.host == "ollama" else ""
+        return f"Nothing answers at {_url(err)} (connection refused): {start}check {variable}, or {OFFLINE}."
     if any(
         s in cause for s in ("Name or service not known", "nodename nor servname", "getaddrinfo", "name resolution")
     ):
