@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import embeddings_helper as eh
-from conftest import fake_vector
+from conftest import LIVE_MODEL, fake_vector
 
 SHIPPED = sorted(eh.EMBEDDINGS_DIR.glob("*.json"))
 
@@ -116,28 +116,17 @@ def test_no_cache_for_another_model_lists_what_exists():
 
 def test_atomic_write_keeps_the_old_file_when_a_write_crashes(tmp_path, monkeypatch):
     path = tmp_path / "cache.json"
-    eh.caches._write_json_atomic(path, {"a": [1.0]})
+    eh.storage.write_json_atomic(path, {"a": [1.0]})
 
     def crash(obj, f, **kwargs):
         f.write('{"a": [2.0, ')  # half written
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(eh.caches.json, "dump", crash)
+    monkeypatch.setattr(eh.storage.json, "dump", crash)
     with pytest.raises(KeyboardInterrupt):
-        eh.caches._write_json_atomic(path, {"a": [2.0, 3.0]})
+        eh.storage.write_json_atomic(path, {"a": [2.0, 3.0]})
     assert json.loads(path.read_text()) == {"a": [1.0]}
     assert [p.name for p in tmp_path.iterdir()] == ["cache.json"]  # no temporary file left behind
-
-
-@pytest.fixture
-def live(server, monkeypatch, tmp_path):
-    """The active provider is an OpenAI-compatible server; caches go to a temporary folder."""
-    monkeypatch.setattr(eh.caches, "EMBEDDINGS_DIR", tmp_path / "embeddings")
-    server.width = 64  # narrow vectors keep the SDK's JSON parsing quick
-    monkeypatch.setenv("API_HOST", "openai")
-    monkeypatch.setenv("OPENAI_API_KEY", "k")
-    monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/v1")
-    return server
 
 
 def embedded_texts(server):
@@ -149,9 +138,11 @@ def test_first_load_embeds_the_dataset_once_and_saves_it(live):
     texts = eh.dataset_texts("words")
     assert list(words) == list(texts) and words.dimensions == live.width
     assert sorted(embedded_texts(live)) == sorted(texts.values())
-    path = eh.cache_path("words", "text-embedding-3-small")
+    assert len(live.requests) == 1  # 690 short words fit in one request
+    path = eh.cache_path("words", LIVE_MODEL)
     meta = json.loads(path.read_text())
-    assert (meta["model"], meta["provider"], meta["complete"]) == ("text-embedding-3-small", "openai", True)
+    assert (meta["model"], meta["provider"], meta["complete"]) == (LIVE_MODEL, "openai", True)
+    assert not path.with_name(path.name + ".partial").exists()
     v = np.array(fake_vector("dog", live.width))
     np.testing.assert_allclose(words["dog"], v / np.linalg.norm(v), atol=1e-6)
 
@@ -160,36 +151,8 @@ def test_first_load_embeds_the_dataset_once_and_saves_it(live):
     assert live.requests == []  # the second time comes from the cache
 
 
-def test_an_interrupted_build_resumes_where_it_stopped(live):
-    texts = eh.dataset_texts("words")
-    calls = {"n": 0}
-    real = eh.remote._embed_batch
-
-    def flaky(p, batch, dimensions):
-        calls["n"] += 1
-        if calls["n"] == eh.config.SAVE_EVERY + 2:  # fails after the first partial save
-            raise eh.ProviderError("simulated network loss")
-        return real(p, batch, dimensions)
-
-    eh.remote._embed_batch, saved = flaky, eh.remote._embed_batch
-    try:
-        with pytest.raises(eh.ProviderError):
-            eh.load_embeddings("words")
-    finally:
-        eh.remote._embed_batch = saved
-    partial = json.loads(eh.cache_path("words", "text-embedding-3-small").read_text())
-    assert partial["complete"] is False
-    assert partial["count"] == eh.BATCH_SIZE * eh.config.SAVE_EVERY
-
-    live.requests.clear()
-    words = eh.load_embeddings("words")
-    assert len(words) == len(texts)
-    assert len(embedded_texts(live)) == len(texts) - partial["count"]  # only what was missing
-    assert not set(embedded_texts(live)) & {texts[k] for k in partial["embeddings"]}
-
-
 def test_a_cache_of_another_model_is_never_overwritten(live):
-    path = eh.cache_path("words", "text-embedding-3-small")
+    path = eh.cache_path("words", LIVE_MODEL)
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps({"model": "someone-else", "embeddings": {"dog": [1.0, 0.0]}}))
     before = path.read_text()
@@ -205,9 +168,9 @@ def test_a_cache_of_another_model_is_never_overwritten(live):
 def test_shortened_vectors_get_their_own_cache(live):
     short = eh.build_cache("movies", dimensions=32)
     assert short.dimensions == 32
-    assert eh.cache_path("movies", "text-embedding-3-small", 32).name == "movies__text-embedding-3-small__32d.json"
-    assert eh.cache_path("movies", "text-embedding-3-small", 32).exists()
-    assert not eh.cache_path("movies", "text-embedding-3-small").exists()
+    assert eh.cache_path("movies", LIVE_MODEL, 32).name == f"movies__{LIVE_MODEL}__32d.json"
+    assert eh.cache_path("movies", LIVE_MODEL, 32).exists()
+    assert not eh.cache_path("movies", LIVE_MODEL).exists()
 
 
 def test_query_must_match_the_embeddings(tmp_path):

@@ -6,7 +6,6 @@ repository's conftest.py). Here papermill runs them again with other parameters:
 """
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from run_notebooks import execute, notebook_paths
 
 NOTEBOOKS = notebook_paths()
 REPO_ROOT = eh.REPO_ROOT
-TOKEN = re.compile(r"(ghp_[A-Za-z0-9]{20,}|github_pat_\w{20,}|sk-[A-Za-z0-9_-]{20,})")
+TOKEN = eh.redact.SECRET_PATTERN  # GitHub tokens (ghp_, ghu_, ghs_, ...), OpenAI keys, JWTs, Azure keys
 
 
 def lesson_id(path):
@@ -107,7 +106,7 @@ def live_provider(tmp_path_factory):
             vectors[key] = (v / np.linalg.norm(v)).round(7).tolist()
         meta = {"dataset": dataset, "model": LIVE_MODEL, "provider": "openai", "dimensions": 1536,
                 "texts_sha256": eh.caches._texts_sha256(texts), "complete": True}  # fmt: skip
-        eh.caches._write_json_atomic(cache / eh.cache_path(dataset, LIVE_MODEL).name, {**meta, "embeddings": vectors})
+        eh.storage.write_json_atomic(cache / eh.cache_path(dataset, LIVE_MODEL).name, {**meta, "embeddings": vectors})
     with FakeEmbeddingsServer(width=1536, unit=True) as server:
         server.env = {
             "API_HOST": "openai", "OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": server.url + "/v1",

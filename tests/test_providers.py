@@ -16,7 +16,7 @@ def test_unset_host_with_github_token_is_github():
     assert p.host == "github"
     assert p.model == "openai/text-embedding-3-small"
     assert p.base_url == "https://models.github.ai/inference"
-    assert p.api_key == "t0ken"
+    assert p.api_key.value == "t0ken"
 
 
 def test_github_model_is_overridable():
@@ -46,7 +46,7 @@ def test_azure_with_key_uses_the_key():
     p = eh.get_provider(
         {"API_HOST": "azure", "AZURE_OPENAI_ENDPOINT": "https://res.openai.azure.com", "AZURE_OPENAI_API_KEY": "k"}
     )
-    assert p.api_key == "k" and not p.use_azure_identity
+    assert p.api_key.value == "k" and not p.use_azure_identity
     assert p.model == "text-embedding-3-small"
 
 
@@ -116,9 +116,9 @@ def test_dotenv_is_read_and_the_real_environment_wins(monkeypatch, tmp_path):
     dotenv.write_text("API_HOST=openai\nOPENAI_API_KEY=from-dotenv\nOPENAI_EMBEDDING_MODEL=text-embedding-3-large\n")
     monkeypatch.setattr(eh.config, "DOTENV_PATH", dotenv)
     p = eh.get_provider()
-    assert (p.host, p.api_key, p.model) == ("openai", "from-dotenv", "text-embedding-3-large")
+    assert (p.host, p.api_key.value, p.model) == ("openai", "from-dotenv", "text-embedding-3-large")
     monkeypatch.setenv("OPENAI_API_KEY", "from-environment")
-    assert eh.get_provider().api_key == "from-environment"
+    assert eh.get_provider().api_key.value == "from-environment"
     monkeypatch.setenv("API_HOST", "local")
     assert eh.get_provider().is_local
 
@@ -140,7 +140,10 @@ def test_local_has_no_openai_client():
         eh.get_client(eh.get_provider({}))
 
 
-def test_client_has_retries_and_a_timeout():
+def test_the_lessons_client_gives_up_in_bounded_time():
+    """The client that lessons call directly: a 5 s connect, a 20 s read, one retry."""
     client = eh.get_client(eh.get_provider({"API_HOST": "openai", "OPENAI_API_KEY": "k"}))
-    assert client.max_retries == eh.config.MAX_RETRIES >= 3
-    assert client.timeout == eh.config.TIMEOUT_SECONDS
+    assert client.max_retries == eh.config.CLIENT_MAX_RETRIES == 1
+    assert (client.timeout.connect, client.timeout.read) == (eh.config.CONNECT_TIMEOUT, eh.config.READ_TIMEOUT)
+    assert (eh.config.CONNECT_TIMEOUT, eh.config.READ_TIMEOUT, eh.config.CALL_BUDGET) == (5.0, 20.0, 30.0)
+    assert eh.remote._client(eh.get_provider({"API_HOST": "openai", "OPENAI_API_KEY": "k"})).max_retries == 0

@@ -1,25 +1,56 @@
-"""The shipped datasets, and their embeddings cached as JSON files in data/embeddings/."""
+"""The shipped datasets, and their embeddings cached as JSON files.
+
+    data/embeddings/   the shipped caches, tracked by git
+    EMBEDDINGS_DIR     where caches are built, and looked for first: EMBEDDINGS_CACHE_DIR if set,
+                       otherwise data/embeddings/ as well (git ignores the files built there)
+
+A build never loses work: vectors whose text has not changed are reused, every answer is checked
+before it is kept, progress is saved after each request in a staging file (``<cache>.partial``),
+and the cache itself is replaced only by a complete one. Two builds of one cache wait for each
+other. When nothing can be written (a read-only checkout, a full disk), the vectors are kept in
+memory for the session, with a warning.
+"""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import json
-import math
 import os
 import re
-import tempfile
+import sys
+import warnings
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from .config import BATCH_SIZE, DATA_DIR, DATASETS, LOCAL_MODELS, REPO_ROOT, SAVE_EVERY, Provider, get_provider
-from .embedding import _embed
-from .errors import CacheError
+from . import config, pacing
+from .config import BATCH_SIZE, DATA_DIR, DATASETS, LOCAL_MODELS, REPO_ROOT, Provider, get_provider
+from .embedding import _check_batch_size, _check_dimensions, _embed, remote_batches
+from .errors import CacheError, ConfigurationError, ProviderError
+from .storage import EmbeddingSet, build_lock, read_embeddings_file, remove_orphans, write_json_atomic
 
-EMBEDDINGS_DIR = Path(os.environ.get("EMBEDDINGS_CACHE_DIR") or DATA_DIR / "embeddings")
+SHIPPED_DIR = DATA_DIR / "embeddings"
+
+
+def _cache_dir() -> Path:
+    """EMBEDDINGS_CACHE_DIR from the environment or .env (relative to the repository), or data/embeddings/."""
+    try:
+        folder = config._settings().get("EMBEDDINGS_CACHE_DIR", "").strip()
+    except ConfigurationError:  # an unreadable .env is reported when the provider is read
+        folder = os.environ.get("EMBEDDINGS_CACHE_DIR", "").strip()
+    return REPO_ROOT / Path(folder).expanduser() if folder else SHIPPED_DIR
+
+
+EMBEDDINGS_DIR = _cache_dir()
+_in_memory: dict[str, EmbeddingSet] = {}  # what could not be saved, by the path it was meant for
+
+
+class CacheWarning(UserWarning):
+    """Embeddings could not be saved; they are kept in memory for this session."""
+
 
 # ---------------------------------------------------------------- datasets
 
@@ -42,82 +73,42 @@ def _texts_sha256(texts: Mapping[str, str]) -> str:
     return hashlib.sha256(json.dumps(texts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
+def _text_hash(text: str) -> str:
+    """Short, per text: enough to tell whether a row's text changed since its vector was made."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- where caches are
+
+
 def cache_path(dataset: str, model: str, dimensions: int | None = None) -> Path:
-    """data/embeddings/<dataset>__<model>.json, or ...__<model>__<d>d.json for shortened vectors."""
+    """EMBEDDINGS_DIR/<dataset>__<model>.json, or ...__<model>__<d>d.json for shortened vectors."""
     slug = re.sub(r"[^a-z0-9]+", "-", model.lower()).strip("-")
     suffix = f"__{dimensions}d" if dimensions else ""
     return EMBEDDINGS_DIR / f"{dataset}__{slug}{suffix}.json"
 
 
-class EmbeddingSet(dict):
-    """A ``dict`` of key -> vector (list of floats) that also remembers where it came from (``.info``)."""
-
-    def __init__(self, vectors: Mapping[str, list[float]], info: Mapping | None = None):
-        super().__init__(vectors)
-        self.info = dict(info or {})
-
-    @property
-    def dimensions(self) -> int:
-        return len(next(iter(self.values())))
+def _candidates(path: Path) -> list[Path]:
+    """Where a cache may be: where it is built, then among the shipped ones."""
+    places = [path, SHIPPED_DIR / path.name]
+    return [f for i, f in enumerate(places) if f.exists() and f not in places[:i]]
 
 
-def _read_json(path: Path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except json.JSONDecodeError as err:
-        raise CacheError(
-            f"{path} is not valid JSON ({err.msg} at line {err.lineno}). Delete it to rebuild it, "
-            f"or restore it with git checkout."
-        ) from err
+def _advice(path: Path) -> str:
+    """What to do with a file that cannot be read: depends on whose file it is."""
+    folder = path.resolve().parent
+    if folder == SHIPPED_DIR.resolve():
+        return f"restore it with `git checkout -- {path.relative_to(REPO_ROOT)}`, or delete it to rebuild it."
+    if folder == EMBEDDINGS_DIR.resolve():
+        return "delete it, and it will be built again."
+    return "check that it is the file you meant: load_embeddings() reads a JSON object of {title: [numbers]}."
 
 
-def _parse_embeddings_file(path: Path, data) -> EmbeddingSet:
-    if isinstance(data, dict) and isinstance(data.get("embeddings"), dict):
-        info = {k: v for k, v in data.items() if k != "embeddings"}
-        vectors = data["embeddings"]
-    elif isinstance(data, dict):
-        info, vectors = {"model": None, "format": "plain"}, data
-    else:
-        raise CacheError(f"{path} should hold a JSON object of {{title: [numbers]}}, not a {type(data).__name__}.")
-    if not vectors:
-        raise CacheError(f"{path} holds no vectors.")
-    width = None
-    for title, vector in vectors.items():
-        if (
-            not isinstance(vector, list)
-            or not vector
-            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in vector)
-        ):
-            raise CacheError(f"{path}: the value for {title!r} is not a list of numbers.")
-        if width is None:
-            width = len(vector)
-        elif len(vector) != width:
-            raise CacheError(
-                f"{path}: {title!r} has {len(vector)} numbers but the first vector has {width}; "
-                f"every vector in one file must have the same width."
-            )
-        if not all(math.isfinite(x) for x in vector):
-            raise CacheError(f"{path}: the vector for {title!r} contains NaN or infinity.")
-    info.setdefault("dimensions", width)
-    info["path"] = str(path)
-    return EmbeddingSet(vectors, info)
+def _read(path: Path) -> EmbeddingSet:
+    return read_embeddings_file(path, _advice(path))
 
 
-def _write_json_atomic(path: Path, payload) -> None:
-    """Write to a temporary file beside ``path``, then rename: a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(payload, f, ensure_ascii=False, separators=(",", ":"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache is an ordinary data file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+# ---------------------------------------------------------------- building a cache
 
 
 def build_cache(
@@ -128,68 +119,158 @@ def build_cache(
     force: bool = False,
     batch_size: int = BATCH_SIZE,
 ) -> EmbeddingSet:
-    """Embed a shipped dataset with a provider and save it in data/embeddings/.
+    """Embed a shipped dataset with a provider and save it in EMBEDDINGS_DIR (see the top of this module).
 
-    Resumes: only keys missing from an existing cache are embedded, and progress is
-    saved every few batches. Refuses to touch a file that belongs to another model.
+    Only the texts without a vector yet are sent: new rows, edited rows, and what an interrupted build
+    did not reach. ``force`` sends them all again. A file that belongs to another model is never replaced.
     """
     p = provider or get_provider()
-    dimensions = dimensions if dimensions is not None else p.dimensions
+    batch_size = _check_batch_size(batch_size)
+    dimensions = _check_dimensions(dimensions if dimensions is not None else p.dimensions, p)
     texts = dataset_texts(dataset)
     path = cache_path(dataset, p.model, dimensions)
-    vectors: dict[str, list[float]] = {}
-    if path.exists():
-        # Checked even with force: a file that belongs to another model is never replaced.
-        old = _parse_embeddings_file(path, _read_json(path))
-        if old.info.get("model") != p.model:
+    staging = path.with_name(path.name + ".partial")
+
+    def waiting():
+        print(f"Another process is building {path.name}; waiting for it to finish…", file=sys.stderr)
+
+    with build_lock(path, timeout=config.BUILD_BUDGET, on_wait=waiting):
+        remove_orphans(path)
+        remove_orphans(staging)
+        on_disk = {f: _read(f) for f in _candidates(path)}
+        model = on_disk[path].info.get("model") if path in on_disk else p.model
+        if model != p.model:  # checked even with force: a file that belongs to another model is never replaced
             raise CacheError(
-                f"{path} holds vectors of {old.info.get('model')!r}, not {p.model!r}; it was not changed. "
-                f"Move it away first."
+                f"{path} holds vectors of {model!r}, not {p.model!r}; it was not changed. Move it away first."
             )
-        if not force:
-            vectors = {k: v for k, v in old.items() if k in texts}
-    todo = [k for k in texts if k not in vectors]
+        sources = [_in_memory.get(str(path)), _in_memory.get(str(staging)), *on_disk.values()]
+        sources.append(_read_staging(staging, p.model))
+        finished = [s for s in sources if s is not None and _is_current(s, texts)]
+        if finished and not force:  # e.g. another process built it while this one waited
+            return finished[0]
+        vectors = {} if force else _reusable(texts, [s for s in sources if s is not None])
+        return _embed_missing(p, dataset, texts, vectors, dimensions, batch_size, path, staging)
 
-    def save(complete: bool) -> None:
-        _write_json_atomic(
-            path,
-            {
-                "dataset": dataset,
-                "model": p.model,
-                "provider": p.host,
-                "dimensions": len(next(iter(vectors.values()))) if vectors else dimensions,
-                "text": DATASETS[dataset][2],
-                "texts_sha256": _texts_sha256(texts),
-                "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                "complete": complete,
-                "count": len(vectors),
-                "embeddings": {k: vectors[k] for k in texts if k in vectors},
-            },
-        )
 
-    step = batch_size * SAVE_EVERY
-    chunks = [todo[i : i + step] for i in range(0, len(todo), step)]
+def _embed_missing(p, dataset, texts, vectors, dimensions, batch_size, path, staging) -> EmbeddingSet:
+    """Embed the texts without a vector, saving progress after each request; save the complete cache."""
     from tqdm.auto import tqdm
 
-    with tqdm(total=len(todo), desc=f"{dataset} with {p.model}", unit="text", disable=len(todo) <= batch_size) as bar:
-        for chunk in chunks:
-            matrix = _embed(p, [texts[k] for k in chunk], dimensions, batch_size, progress=False)
-            rows = np.round(matrix.astype(np.float64), 7).tolist()  # 7 decimals: float32 precision, smaller JSON
-            vectors.update(zip(chunk, rows, strict=True))
-            save(complete=len(vectors) == len(texts))
-            bar.update(len(chunk))
-    if not todo and (not path.exists() or force):
-        save(complete=True)
-    return load_embeddings(path)
+    hashes = {k: _text_hash(t) for k, t in texts.items()}
+    todo = [k for k in texts if k not in vectors]
+    in_process = p.is_local or p.host == "sentence-transformers"
+    writable = True
+
+    def payload(complete: bool) -> dict:
+        keys = [k for k in texts if k in vectors]
+        return {
+            "dataset": dataset,
+            "model": p.model,
+            "provider": p.host,
+            "dimensions": len(vectors[keys[0]]) if keys else dimensions,
+            "text": DATASETS[dataset][2],
+            "texts_sha256": _texts_sha256(texts),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "complete": complete,
+            "count": len(keys),
+            "text_hashes": {k: hashes[k] for k in keys},
+            "embeddings": {k: vectors[k] for k in keys},
+        }
+
+    with tqdm(total=len(todo), desc=f"{dataset} with {p.model}", unit="text", disable=in_process or not todo) as bar:
+        if in_process:
+            batches = [(0, _embed(p, [texts[k] for k in todo], dimensions, batch_size, progress=False))] if todo else []
+        else:
+            patience = pacing.for_builds(None if bar.disable else bar)
+            batches = remote_batches(p, [texts[k] for k in todo], dimensions, batch_size, patience)
+        try:
+            for start, matrix in batches:
+                rows = np.round(matrix.astype(np.float64), 7).tolist()  # 7 decimals: float32 precision, smaller JSON
+                _check_same_width(rows[0], vectors, path)
+                vectors.update(zip(todo[start : start + len(rows)], rows, strict=True))
+                bar.update(len(rows))
+                if len(vectors) < len(texts) and writable:
+                    writable = _save(staging, payload(complete=False))
+        except ProviderError as err:
+            if vectors:
+                raise ProviderError(
+                    f"{err} The {len(vectors)} vectors made so far are kept: run it again to continue."
+                ) from None
+            raise
+    final = payload(complete=True)
+    saved = _save(path, final, warn=writable)  # one warning per build is enough
+    if saved:
+        staging.unlink(missing_ok=True)
+        _in_memory.pop(str(staging), None)
+    info = {k: v for k, v in final.items() if k not in ("embeddings", "text_hashes")}
+    return EmbeddingSet(final["embeddings"], {**info, "path": str(path) if saved else None}, final["text_hashes"])
+
+
+def _read_staging(staging: Path, model: str) -> EmbeddingSet | None:
+    """The progress of an interrupted build, if any (a broken one is simply not used)."""
+    if not staging.exists():
+        return None
+    try:
+        progress = read_embeddings_file(staging, "")
+    except CacheError:
+        return None
+    return progress if progress.info.get("model") == model else None
+
+
+def _is_current(cached: EmbeddingSet, texts: Mapping[str, str]) -> bool:
+    """Complete, and made from exactly these texts."""
+    return cached.info.get("complete", True) and cached.info.get("texts_sha256") in (None, _texts_sha256(texts))
+
+
+def _reusable(texts: Mapping[str, str], sources: list[EmbeddingSet]) -> dict[str, list[float]]:
+    """The vectors, among ``sources``, that were made from the same text as now."""
+    whole = _texts_sha256(texts)
+    found: dict[str, list[float]] = {}
+    for source in sources:
+        same_texts = source.info.get("texts_sha256") == whole
+        for key, text in texts.items():
+            if key in source and key not in found and (same_texts or source.text_hashes.get(key) == _text_hash(text)):
+                found[key] = source[key]
+    return found
+
+
+def _check_same_width(row: list[float], vectors: Mapping[str, list[float]], path: Path) -> None:
+    if vectors and len(row) != len(next(iter(vectors.values()))):
+        raise CacheError(
+            f"The provider now returns {len(row)}-dimensional vectors, but {path.name} holds "
+            f"{len(next(iter(vectors.values())))}-dimensional ones (did the model change?): rebuild it with force=True."
+        )
+
+
+def _save(target: Path, payload: dict, warn: bool = True) -> bool:
+    """Write ``payload`` to ``target``; when that is impossible, keep it in memory and say so."""
+    try:
+        write_json_atomic(target, payload)
+        return True
+    except OSError as err:
+        info = {k: v for k, v in payload.items() if k not in ("embeddings", "text_hashes")}
+        _in_memory[str(target)] = EmbeddingSet(payload["embeddings"], {**info, "path": None}, payload["text_hashes"])
+        if not warn:
+            return False
+        warnings.warn(
+            f"Could not save {target.name} in {target.parent} ({err.strerror or err}): the vectors are kept in "
+            f"memory for this session only. To keep them, set EMBEDDINGS_CACHE_DIR to a folder you can write to.",
+            CacheWarning,
+            stacklevel=4,
+        )
+        return False
+
+
+# ---------------------------------------------------------------- loading
 
 
 def load_embeddings(dataset_or_path: str | os.PathLike, model: str | None = None) -> EmbeddingSet:
     """Key -> vector for a shipped dataset (``"movies"``, ``"words"``) or a JSON file.
 
-    For a dataset, the vectors come from data/embeddings/ for the active provider's model
-    (or ``model``, e.g. ``MINILM_MODEL``); when the active provider has no cache yet, the
-    dataset is embedded once and saved. A path may point to one of this project's cache
-    files or to a plain ``{"title": [numbers], ...}`` file.
+    For a dataset, the vectors come from the cache for the active provider's model (or ``model``,
+    e.g. ``MINILM_MODEL``); when the active provider has no cache yet, or its cache is out of date
+    with the CSV, the dataset is embedded (only what is missing) and saved. A path may point to one
+    of this project's cache files or to a plain ``{"title": [numbers], ...}`` file.
     """
     if str(dataset_or_path) not in DATASETS:
         path = Path(dataset_or_path).expanduser()
@@ -199,7 +280,7 @@ def load_embeddings(dataset_or_path: str | os.PathLike, model: str | None = None
             raise CacheError(
                 f"No embeddings file at {dataset_or_path!s}. Use 'movies' or 'words', or the path to a JSON file."
             )
-        return _parse_embeddings_file(path, _read_json(path))
+        return _read(path)
 
     dataset = str(dataset_or_path)
     active = get_provider()
@@ -212,27 +293,30 @@ def load_embeddings(dataset_or_path: str | os.PathLike, model: str | None = None
     name = model or active.model
     dims = p.dimensions if p else None
     path = cache_path(dataset, name, dims)
-    if path.exists():
-        cached = _parse_embeddings_file(path, _read_json(path))
+    if str(path) in _in_memory:  # built earlier in this session, but it could not be saved
+        return _in_memory[str(path)]
+    found = _candidates(path)
+    texts = dataset_texts(dataset)
+    for candidate in found:
+        cached = _read(candidate)
         if cached.info.get("model") != name:
-            raise CacheError(f"{path} holds vectors of {cached.info.get('model')!r}, not {name!r}.")
-        current = cached.info.get("texts_sha256") in (None, _texts_sha256(dataset_texts(dataset)))
-        if current and cached.info.get("complete", True):
+            raise CacheError(f"{candidate} holds vectors of {cached.info.get('model')!r}, not {name!r}.")
+        if _is_current(cached, texts):
             return cached
-        if p is None:
-            raise CacheError(
-                f"{path} does not match data/{DATASETS[dataset][0]} any more, and {name} is not the active "
-                f"provider's model, so it cannot be rebuilt here. See README.md, 'Rebuilding the data'."
-            )
-        return build_cache(dataset, p, force=not current)  # resume a partial cache; redo a stale one
+    if found and p is None:
+        raise CacheError(
+            f"{found[0]} does not match data/{DATASETS[dataset][0]} any more, and {name} is not the active "
+            f"provider's model, so it cannot be rebuilt here. See README.md, 'Rebuilding the data'."
+        )
     if p is None:
-        available = sorted(f.name for f in EMBEDDINGS_DIR.glob(f"{dataset}__*.json"))
+        available = sorted(
+            {f.name for folder in (EMBEDDINGS_DIR, SHIPPED_DIR) for f in folder.glob(f"{dataset}__*.json")}
+        )
         raise CacheError(
             f"No cached {dataset} embeddings for {name}. Cached: {', '.join(available) or 'none'}. "
             f"Build one with: python scripts/build_cache.py {dataset} (with API_HOST set for that model)."
         )
-    return build_cache(dataset, p)
-
+    return build_cache(dataset, p)  # embeds only what is missing or changed
 
 
 # ---------------------------------------------------------------- reference vectors

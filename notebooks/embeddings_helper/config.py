@@ -3,12 +3,16 @@ environment or from .env at the repository root (the real environment wins)."""
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import urlsplit, urlunsplit
 
 from .errors import ConfigurationError
+from .redact import Secret, redact_url
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = REPO_ROOT / "data"
@@ -52,10 +56,34 @@ NATIVE_DIMENSIONS = {
     MINILM_MODEL: 384,
 }
 
-BATCH_SIZE = 64  # inputs per request to a remote provider
-MAX_RETRIES = 5  # the SDK retries 408/409/429/5xx with exponential backoff
-TIMEOUT_SECONDS = 30.0
-SAVE_EVERY = 4  # batches between partial cache saves while a dataset is embedded
+
+class Limits(NamedTuple):
+    """What one hosted provider accepts: texts and tokens per request, and requests per minute."""
+
+    inputs: int
+    tokens: int
+    per_minute: int | None  # None: no per-minute limit to pace to
+
+
+# GitHub Models' free tier allows embedding models 15 requests a minute, 150 a day, 64,000 tokens a
+# request. OpenAI and Azure take 2,048 texts a request; their per-minute limits depend on the account,
+# and a 429 says when to come back. Ollama runs on your machine: smaller requests keep each one short.
+PROVIDER_LIMITS = {
+    "github": Limits(inputs=2048, tokens=64_000, per_minute=15),
+    "azure": Limits(inputs=2048, tokens=64_000, per_minute=None),
+    "openai": Limits(inputs=2048, tokens=64_000, per_minute=None),
+    "ollama": Limits(inputs=64, tokens=16_000, per_minute=None),
+}
+BATCH_SIZE = 2048  # at most this many texts per request (embed(..., batch_size=) may ask for fewer)
+
+# How long the helper waits for a hosted provider, in seconds (see pacing.py).
+CONNECT_TIMEOUT = 5.0  # to open a connection
+READ_TIMEOUT = 20.0  # for an answer to start arriving; a timed-out request is retried once
+CALL_BUDGET = 30.0  # one request with all its retries and waits, in an embed() call
+RETRY_PAUSE = 1.0  # after a 429 without Retry-After or a server error; doubled at each retry, up to 8 s
+BUILD_READ_TIMEOUT = 60.0  # cache builds send bigger requests and may wait longer,
+BUILD_BUDGET = 15 * 60.0  # with a countdown in the progress bar
+CLIENT_MAX_RETRIES = 1  # retries of the SDK client that get_client() gives the lessons
 
 DATASETS = {
     # name: (csv file, key column, how one row becomes the text that is embedded)
@@ -72,32 +100,80 @@ DATASETS = {
 
 @dataclass(frozen=True)
 class Provider:
-    """The active embedding provider, as read from the environment."""
+    """The active embedding provider, as read from the environment.
+
+    The key is held in a ``Secret``: printing the provider, ``vars()`` or ``dataclasses.asdict()``
+    shows ``Secret('***')``, and the code reads it as ``provider.api_key.value``.
+    """
 
     host: str
     model: str
     base_url: str | None = None
-    api_key: str | None = None
+    api_key: Secret | None = None
     dimensions: int | None = None  # width asked for by default (AZURE_OPENAI_EMBEDDING_DIMENSIONS)
     use_azure_identity: bool = False
+    key_source: str | None = field(default=None, compare=False)  # "GITHUB_TOKEN from .env", for messages
+
+    def __post_init__(self):
+        if isinstance(self.api_key, str):  # Provider(..., api_key="...") is accepted, and wrapped
+            object.__setattr__(self, "api_key", Secret(self.api_key))
 
     @property
     def is_local(self) -> bool:
         return self.host == "local"
 
-    def __repr__(self) -> str:  # never show the key
-        return f"Provider(host={self.host!r}, model={self.model!r}, base_url={self.base_url!r})"
+    def __repr__(self) -> str:  # never show the key, nor a password inside the URL
+        return f"Provider(host={self.host!r}, model={self.model!r}, base_url={redact_url(self.base_url)!r})"
 
 
-def _settings(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Variables from .env, overridden by the real environment (or by ``env`` in tests)."""
+class Settings(dict):
+    """Variable -> value, remembering where each value came from, for the error messages."""
+
+    def __init__(self, values=(), origins: Mapping[str, str] | None = None):
+        super().__init__(values)
+        self.origins = dict(origins or {})
+
+    def origin(self, name: str) -> str:
+        return self.origins.get(name, "the settings given")
+
+
+def _settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Variables from .env, overridden by the real environment (or by ``env`` in tests).
+
+    A variable set to an empty value in the environment counts as unset: a stray ``API_HOST=``
+    in a shell must not hide the host chosen in .env.
+    """
     if env is not None:
-        return {k: v for k, v in env.items() if v is not None}
+        return Settings({k: v for k, v in env.items() if v is not None})
+    dotenv = {k: v for k, v in _read_dotenv(DOTENV_PATH).items() if v}
+    values = Settings(dotenv, dict.fromkeys(dotenv, ".env"))
+    for name, value in os.environ.items():
+        if not value.strip():
+            continue
+        overrides = name in dotenv and dotenv[name] != value
+        values[name] = value
+        values.origins[name] = "the environment, which overrides .env" if overrides else "the environment"
+    return values
+
+
+def _read_dotenv(path: Path) -> dict[str, str | None]:
+    """The variables of a .env file, with a clear error when an editor saved it in another encoding."""
+    if not path.is_file():
+        return {}
     from dotenv import dotenv_values
 
-    values = {k: v for k, v in dotenv_values(DOTENV_PATH).items() if v} if DOTENV_PATH.exists() else {}
-    values.update(os.environ)
-    return values
+    raw = path.read_bytes()
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw:
+        raise ConfigurationError(
+            f"{path} is saved as UTF-16 (some Windows editors do that): open it and save it again as UTF-8."
+        )
+    try:
+        text = raw.decode("utf-8-sig")  # UTF-8, with or without a byte-order mark
+    except UnicodeDecodeError as err:
+        raise ConfigurationError(
+            f"{path} is not UTF-8 text (byte {err.start} cannot be read): open it and save it again as UTF-8."
+        ) from None
+    return dotenv_values(stream=io.StringIO(text))
 
 
 def _require(settings: Mapping[str, str], name: str, where: str) -> str:
@@ -110,6 +186,55 @@ def _require(settings: Mapping[str, str], name: str, where: str) -> str:
     return value
 
 
+def _url(s: Settings, name: str, default: str | None = None) -> str:
+    """The URL in variable ``name``, checked now rather than blamed on the model at the first request."""
+    value = (s.get(name) or default or "").strip()
+    parts = urlsplit(value)
+    where = f"{name}={redact_url(value)!r} (from {s.origin(name)})"
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        local = name == "OLLAMA_ENDPOINT" or value.startswith(("localhost", "127.0.0.1"))
+        guess = ("http://" if local else "https://") + value.split("://", 1)[-1]
+        raise ConfigurationError(f"{where} is not a full URL: write it with its scheme, like {redact_url(guess)!r}.")
+    if parts.path.rstrip("/").endswith("/embeddings"):
+        base = urlunsplit(parts._replace(path=parts.path.rstrip("/").removesuffix("/embeddings"), query=""))
+        raise ConfigurationError(
+            f"{where} is a full request URL; the client adds /embeddings itself: set it to {redact_url(base)!r}."
+        )
+    return value
+
+
+def _azure_base_url(s: Settings) -> str:
+    """https://NAME.openai.azure.com -> https://NAME.openai.azure.com/openai/v1/ (the v1 API)."""
+    parts = urlsplit(s["AZURE_OPENAI_ENDPOINT"].strip())
+    path = parts.path.rstrip("/")
+    if "/deployments/" in path + "/" and parts.netloc:
+        deployment = (path.split("/deployments/", 1)[1].split("/")[0]) or "NAME"
+        raise ConfigurationError(
+            f"AZURE_OPENAI_ENDPOINT (from {s.origin('AZURE_OPENAI_ENDPOINT')}) is a full deployment URL; set "
+            f"AZURE_OPENAI_ENDPOINT={parts.scheme}://{redact_url(parts.netloc)} (the resource's address) and "
+            f"AZURE_OPENAI_EMBEDDING_DEPLOYMENT={deployment}."
+        )
+    parts = urlsplit(_url(s, "AZURE_OPENAI_ENDPOINT"))
+    path = parts.path.rstrip("/")
+    for api_path in ("/openai/v1", "/openai"):  # the portal shows the endpoint with or without its API path
+        if path.endswith(api_path):
+            path = path.removesuffix(api_path)
+            break
+    return urlunsplit((parts.scheme, parts.netloc, path + "/openai/v1/", "", ""))
+
+
+def _ollama_base_url(s: Settings) -> str:
+    """Ollama's OpenAI-compatible API lives under /v1; `ollama serve` prints the address without it."""
+    parts = urlsplit(_url(s, "OLLAMA_ENDPOINT", OLLAMA_DEFAULT_ENDPOINT))
+    path = parts.path.rstrip("/")
+    if path == "/api" or path.startswith("/api/"):
+        raise ConfigurationError(
+            f"OLLAMA_ENDPOINT (from {s.origin('OLLAMA_ENDPOINT')}) points to Ollama's own API ({path}); the helper "
+            f"uses its OpenAI-compatible one: set OLLAMA_ENDPOINT={parts.scheme}://{redact_url(parts.netloc)}/v1."
+        )
+    return urlunsplit(parts._replace(path=path or "/v1"))
+
+
 def get_provider(env: Mapping[str, str] | None = None, *, host: str | None = None) -> Provider:
     """Read API_HOST and the variables of that host.
 
@@ -118,13 +243,14 @@ def get_provider(env: Mapping[str, str] | None = None, *, host: str | None = Non
     s = _settings(env)
     if host:
         s["API_HOST"] = host
+        s.origins["API_HOST"] = "the host argument"
     host = s.get("API_HOST", "").strip().lower()
     if not host:
         host = "github" if s.get("GITHUB_TOKEN", "").strip() else "local"
     if host not in API_HOSTS:
         raise ConfigurationError(
-            f"API_HOST={s.get('API_HOST')!r} is not a known host. Use one of: {', '.join(API_HOSTS)} "
-            f"(in .env or the environment)."
+            f"API_HOST={s.get('API_HOST')!r} (from {s.origin('API_HOST')}) is not a known host. Use one of: "
+            f"{', '.join(API_HOSTS)} (in .env or the environment)."
         )
 
     if host == "local":
@@ -143,35 +269,43 @@ def get_provider(env: Mapping[str, str] | None = None, *, host: str | None = Non
             "'models' permission at https://github.com/settings/tokens.",
         )
         model = s.get("GITHUB_EMBEDDING_MODEL") or DEFAULT_MODELS["github"]
-        return Provider("github", model, s.get("GITHUB_MODELS_ENDPOINT") or GITHUB_ENDPOINT, token)
+        endpoint = _url(s, "GITHUB_MODELS_ENDPOINT", GITHUB_ENDPOINT)
+        return Provider("github", model, endpoint, token, key_source=_source(s, "GITHUB_TOKEN"))
     if host == "azure":
-        endpoint = _require(
+        _require(
             s,
             "AZURE_OPENAI_ENDPOINT",
             "It is the 'Endpoint' of your Azure OpenAI resource, like https://NAME.openai.azure.com.",
         )
         deployment = s.get("AZURE_OPENAI_EMBEDDING_DEPLOYMENT") or DEFAULT_MODELS["azure"]
         dims = s.get("AZURE_OPENAI_EMBEDDING_DIMENSIONS", "").strip()
-        if dims and not dims.isdigit():
+        if dims and not (dims.isascii() and dims.isdigit() and int(dims) > 0):
             raise ConfigurationError(
-                f"AZURE_OPENAI_EMBEDDING_DIMENSIONS={dims!r} is not a whole number; set it to e.g. 256, or remove it."
+                f"AZURE_OPENAI_EMBEDDING_DIMENSIONS={dims!r} (from {s.origin('AZURE_OPENAI_EMBEDDING_DIMENSIONS')}) "
+                f"is not a positive whole number: set it to e.g. 256, or leave it empty for full-width vectors."
             )
         key = s.get("AZURE_OPENAI_API_KEY", "").strip() or None
         return Provider(
             "azure",
             deployment,
-            endpoint.rstrip("/") + "/openai/v1/",
+            _azure_base_url(s),
             key,
             int(dims) if dims else None,
             use_azure_identity=key is None,
+            key_source=_source(s, "AZURE_OPENAI_API_KEY") if key else None,
         )
     if host == "openai":
         key = _require(s, "OPENAI_API_KEY", "Create one at https://platform.openai.com/api-keys.")
         model = s.get("OPENAI_EMBEDDING_MODEL") or DEFAULT_MODELS["openai"]
-        return Provider("openai", model, s.get("OPENAI_BASE_URL") or None, key)
+        base_url = _url(s, "OPENAI_BASE_URL") if s.get("OPENAI_BASE_URL") else None
+        return Provider("openai", model, base_url, key, key_source=_source(s, "OPENAI_API_KEY"))
     # ollama
     model = s.get("OLLAMA_EMBEDDING_MODEL") or DEFAULT_MODELS["ollama"]
-    return Provider("ollama", model, s.get("OLLAMA_ENDPOINT") or OLLAMA_DEFAULT_ENDPOINT, "ollama")
+    return Provider("ollama", model, _ollama_base_url(s), "ollama")
+
+
+def _source(s: Settings, name: str) -> str:
+    return f"{name} from {s.origin(name)}"
 
 
 def describe_provider(provider: Provider | None = None) -> str:
@@ -179,12 +313,13 @@ def describe_provider(provider: Provider | None = None) -> str:
     p = provider or get_provider()
     width = p.dimensions or NATIVE_DIMENSIONS.get(_bare_model_name(p.model))
     size = f", {width} dimensions" if width else ""
+    url = redact_url(p.base_url)  # this line is printed, and notebooks get committed: no password in it
     where = {
         "local": f"{LOCAL_MODELS.get(p.model, 'local model')}: offline, no key",
         "github": "GitHub Models",
         "azure": "Azure OpenAI" + (" (API key)" if p.api_key else " (keyless, azure-identity)"),
-        "openai": "OpenAI.com" if not p.base_url else f"OpenAI-compatible server at {p.base_url}",
-        "ollama": f"Ollama at {p.base_url}",
+        "openai": "OpenAI.com" if not p.base_url else f"OpenAI-compatible server at {url}",
+        "ollama": f"Ollama at {url}",
     }[p.host]
     return f"Embeddings: {p.model}{size} · {where} (API_HOST={p.host})"
 

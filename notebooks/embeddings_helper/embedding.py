@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from . import local, remote
+from . import local, pacing, remote
 from .config import (
     BATCH_SIZE,
     LOCAL_MODEL,
@@ -16,7 +16,7 @@ from .config import (
     get_provider,
     supports_dimensions,
 )
-from .errors import DimensionMismatchError
+from .errors import DimensionMismatchError, ProviderError, ZeroVectorError
 
 # ---------------------------------------------------------------- embed
 
@@ -55,16 +55,23 @@ def _check_dimensions(dimensions, p: Provider) -> int | None:
 
 
 def _normalize(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1. A row of zeros cannot be: it is an error, never returned."""
     matrix = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
+    if not np.all(norms > 0):
+        row = int(np.flatnonzero(norms[:, 0] <= 0)[0])
+        raise ZeroVectorError(
+            f"Text {row} gives a vector of zeros: the model knows none of its characters (emoji or rare "
+            f"symbols only?). Add some words to it.",
+            row,
+        )
     return matrix / norms
 
 
-def _progress(iterable, total: int, desc: str):
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, total=total, desc=desc, unit="batch", disable=total <= 1)
+def _check_batch_size(batch_size) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive whole number (texts per request), not {batch_size!r}.")
+    return int(batch_size)
 
 
 def embed(
@@ -81,7 +88,15 @@ def embed(
     local model, whose PCA-ordered components can be cut and renormalized).
     """
     p = provider or get_provider()
-    return _embed(p, _check_texts(texts), dimensions, batch_size, progress=True)
+    texts = _check_texts(texts)
+    try:
+        return _embed(p, texts, dimensions, _check_batch_size(batch_size), progress=True)
+    except ZeroVectorError as err:
+        raise ZeroVectorError(
+            f"{p.model} has no vector for {texts[err.row]!r} (text {err.row}): it knows none of its characters "
+            f"(emoji or rare symbols only?). Add some words to it, or use a hosted provider (API_HOST).",
+            err.row,
+        ) from None
 
 
 def _embed(p: Provider, texts: list[str], dimensions: int | None, batch_size: int, progress: bool) -> np.ndarray:
@@ -91,10 +106,84 @@ def _embed(p: Provider, texts: list[str], dimensions: int | None, batch_size: in
     if p.is_local:
         return _normalize(local.encode(p.model, texts, dimensions))
 
-    batches = [texts[i : i + batch_size] for i in range(0, len(texts), batch_size)]
-    if progress:
-        batches = _progress(batches, len(batches), f"Embedding with {p.model}")
-    return _normalize(np.vstack([remote._embed_batch(p, batch, dimensions) for batch in batches]))
+    return _embed_remote(p, texts, dimensions, batch_size, progress)
+
+
+def _embed_remote(p: Provider, texts: list[str], dimensions: int | None, batch_size: int, progress: bool):
+    """All the vectors of ``texts`` from a hosted provider, as few requests as its limits allow."""
+    from tqdm.auto import tqdm
+
+    out = None
+    several = pacing.plan_batch(texts, pacing.pacer_for(p).limits, batch_size) < len(texts)
+    with tqdm(
+        total=len(texts), desc=f"Embedding with {p.model}", unit="text", disable=not (progress and several)
+    ) as bar:
+        for start, matrix in remote_batches(p, texts, dimensions, batch_size, pacing.interactive()):
+            out = np.empty((len(texts), matrix.shape[1]), np.float32) if out is None else out
+            out[start : start + len(matrix)] = matrix
+            bar.update(len(matrix))
+    return out
+
+
+def remote_batches(p: Provider, texts: list[str], dimensions: int | None, batch_size: int, patience):
+    """Yield (position of the first text, unit vectors) for each request, in order.
+
+    Requests are planned by texts and estimated tokens (pacing.plan_batch); when the provider refuses
+    one as too large anyway, it is halved and sent again, and later requests are planned smaller.
+    Every answer is checked before it is yielded (see _check_answer).
+    """
+    pacer = pacing.pacer_for(p)
+    start, width = 0, None
+    while start < len(texts):
+        n = pacing.plan_batch(texts[start:], pacer.limits, batch_size)
+        batch = texts[start : start + n]
+        try:
+            rows = remote.request_vectors(p, batch, dimensions, patience)
+        except remote.BatchTooLarge as err:
+            if n == 1:
+                raise ProviderError(
+                    f"{remote.provider_name(p)} refused text {start} as too long ({err.server_text}): shorten it."
+                ) from None
+            pacer.shrink(n // 2, sum(pacing.estimate_tokens(t) for t in batch) // 2)
+            continue
+        matrix = _check_answer(p, rows, start, dimensions, width)
+        width = matrix.shape[1]
+        yield start, matrix
+        start += n
+
+
+def _check_answer(p: Provider, rows: list, start: int, dimensions: int | None, width: int | None) -> np.ndarray:
+    """The rows of one answer as unit vectors, or a ProviderError naming what is wrong with them:
+    nothing wrong is ever cached."""
+    name = remote.provider_name(p)
+    widths = sorted({len(row) for row in rows})
+    if len(widths) > 1:
+        raise ProviderError(f"{name} returned vectors of different widths ({widths[0]} to {widths[-1]}) in one answer.")
+    matrix = np.array(rows)
+    if matrix.dtype.kind not in "iuf":  # numbers only: not text, not true/false, not null
+        raise ProviderError(f"{name} returned vectors that contain something other than numbers.")
+    matrix = matrix.astype(np.float64)
+    got = matrix.shape[1]
+    native = NATIVE_DIMENSIONS.get(_bare_model_name(p.model))
+    if dimensions and got != dimensions:
+        raise ProviderError(
+            f"{name} was asked for {dimensions} dimensions but returned {got}: it ignores dimensions=, so "
+            f"leave it unset for this model."
+        )
+    if not dimensions and native and got != native:
+        raise ProviderError(
+            f"{p.model} makes {native}-dimensional vectors, but the answer has {got}: check that "
+            f"{remote.MODEL_VARIABLES[p.host]} names the model the server runs."
+        )
+    if width and got != width:
+        raise ProviderError(f"{name} returned {got} numbers per vector, but {width} for the texts before.")
+    bad = np.flatnonzero(~np.isfinite(matrix).all(axis=1))
+    if len(bad):
+        raise ProviderError(f"{name} returned a vector with NaN or infinity in it, for text {start + bad[0]}.")
+    zero = np.flatnonzero(~matrix.any(axis=1))
+    if len(zero):
+        raise ProviderError(f"{name} returned a vector of zeros for text {start + zero[0]}, which has no direction.")
+    return _normalize(matrix)
 
 
 def local_response(texts: str | Iterable[str], dimensions: int | None = None, model: str | None = None):
@@ -126,6 +215,11 @@ def embed_query(text: str, embeddings: Mapping[str, list[float]]) -> np.ndarray:
     Raises DimensionMismatchError when the active model cannot produce vectors
     comparable with ``embeddings`` (another width, or another model's cache).
     """
+    if not isinstance(embeddings, Mapping) or not embeddings:
+        got = "an empty one" if isinstance(embeddings, Mapping) else f"a {type(embeddings).__name__}"
+        raise ValueError(
+            f"embed_query() searches a {{title: vector}} dict, like load_embeddings('movies'); it got {got}."
+        )
     info = getattr(embeddings, "info", {})
     width = len(next(iter(embeddings.values())))
     p = get_provider()

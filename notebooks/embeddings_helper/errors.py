@@ -9,7 +9,15 @@ class ConfigurationError(EmbeddingsError):
 
 
 class ProviderError(EmbeddingsError):
-    """The provider refused or failed the request."""
+    """The provider refused or failed the request, or answered with something that is not embeddings."""
+
+
+class ZeroVectorError(ProviderError):
+    """A model gave a vector of zeros for a text: it has no direction, so nothing can be compared with it."""
+
+    def __init__(self, message: str, row: int):
+        super().__init__(message)
+        self.row = row  # the position of the text
 
 
 class CacheError(EmbeddingsError):
