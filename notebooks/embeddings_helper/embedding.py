@@ -11,6 +11,7 @@ from .config import (
     BATCH_SIZE,
     LOCAL_MODEL,
     NATIVE_DIMENSIONS,
+    STATIC_MODEL,
     Provider,
     _bare_model_name,
     get_provider,
@@ -47,7 +48,8 @@ def _check_dimensions(dimensions, p: Provider) -> int | None:
     if p.host != "azure" and not supports_dimensions(model):
         raise ValueError(
             f"{model} does not accept dimensions= (it was not trained to be shortened). "
-            f"Leave dimensions=None, or use a text-embedding-3 model or API_HOST=local."
+            f"Leave dimensions=None, or use a text-embedding-3 model, or offline the static model "
+            f"(LOCAL_EMBEDDING_MODEL={STATIC_MODEL}), whose dimensions are ordered so that they can be cut."
         )
     if native and dimensions > native:
         raise ValueError(f"{model} makes {native}-dimensional vectors; dimensions={dimensions} is larger.")
