@@ -11,7 +11,7 @@ from conftest import FakeEmbeddingsServer, openai_provider
 def test_the_token_estimate_never_undercounts_a_real_tokenizer():
     """Checked against the local model's WordPiece tokenizer, on English, accents, CJK, emoji and symbols;
     OpenAI's byte-level tokenizers make at most one token per byte by construction."""
-    tokenizer = eh.local._local_model().tokenizer
+    tokenizer = eh.local._static_model().tokenizer
     texts = list(eh.dataset_texts("movies").values())[:50] + [
         "naïve café Zoë", "千と千尋の神隠し", "🎉🦁👑 party", "∰∮≋ ⊕⊗", "a" * 500, "x1 y2 z3 " * 40,
     ]  # fmt: skip

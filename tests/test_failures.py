@@ -5,6 +5,7 @@ build script's own errors."""
 import json
 import re
 
+import numpy as np
 import pytest
 from build_cache import main as build_cache_main
 
@@ -200,7 +201,9 @@ def test_batch_size_must_be_a_positive_whole_number(batch_size):
 
 
 @pytest.mark.parametrize("text", ["🎉🎉", "∰∰", "\u200b"], ids=["emoji", "symbols", "zero-width"])
-def test_the_local_model_never_returns_a_vector_of_zeros(text):
+def test_the_local_model_never_returns_a_vector_of_zeros(text, monkeypatch):
+    assert np.linalg.norm(eh.embed(text)[0]) == pytest.approx(1.0, abs=1e-5)  # the default model reads it
+    monkeypatch.setenv("LOCAL_EMBEDDING_MODEL", eh.STATIC_MODEL)  # the static model has no row for it
     with pytest.raises(eh.ProviderError, match=re.escape(f"has no vector for {text!r} (text 1)") + ".*Add some words"):
         eh.embed(["a dog", text])
     with pytest.raises(eh.ProviderError, match="has no vector for"):

@@ -36,7 +36,13 @@ _embedded_dir: Path | None = None
 
 
 def configured_url(env: Mapping[str, str] | None = None) -> str | None:
-    """DATABASE_URL from the environment or .env, or None when it is unset or empty."""
+    """DATABASE_URL from the environment or .env, or None when it is unset or empty.
+
+    Set but empty in the environment means the embedded server, whatever .env says: that is how
+    the offline runs and the tests keep a developer's own database out of them.
+    """
+    if env is None and "DATABASE_URL" in os.environ and not os.environ["DATABASE_URL"].strip():
+        return None
     return _settings(env).get("DATABASE_URL", "").strip() or None
 
 
