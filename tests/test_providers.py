@@ -147,3 +147,15 @@ def test_the_lessons_client_gives_up_in_bounded_time():
     assert (client.timeout.connect, client.timeout.read) == (eh.config.CONNECT_TIMEOUT, eh.config.READ_TIMEOUT)
     assert (eh.config.CONNECT_TIMEOUT, eh.config.READ_TIMEOUT, eh.config.CALL_BUDGET) == (5.0, 20.0, 30.0)
     assert eh.remote._client(eh.get_provider({"API_HOST": "openai", "OPENAI_API_KEY": "k"})).max_retries == 0
+
+
+def test_the_provider_line_speaks_the_lessons_language(monkeypatch, tmp_path):
+    spanish_lessons = tmp_path / "notebooks" / "es"
+    spanish_lessons.mkdir(parents=True)
+    english = eh.describe_provider()
+    monkeypatch.chdir(spanish_lessons)  # where a Spanish lesson's kernel runs
+    spanish = eh.describe_provider()
+    assert "512 dimensions" in english and "offline, no key" in english
+    assert "512 dimensiones" in spanish and "sin conexión, sin clave" in spanish
+    p = eh.get_provider({"API_HOST": "openai", "OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "http://u:pw@127.0.0.1:9/v1"})
+    assert "servidor compatible con OpenAI en http://***@127.0.0.1:9/v1" in eh.describe_provider(p)

@@ -308,19 +308,39 @@ def _source(s: Settings, name: str) -> str:
     return f"{name} from {s.origin(name)}"
 
 
+def lesson_language() -> str:
+    """``"es"`` inside a lesson of the Spanish edition, whose kernel runs in notebooks/es/; otherwise ``"en"``.
+
+    The one-line descriptions the lessons print follow it, so a Spanish lesson speaks Spanish.
+    """
+    here = Path.cwd()
+    return "es" if here.name == "es" and here.parent.name == "notebooks" else "en"
+
+
 def describe_provider(provider: Provider | None = None) -> str:
-    """One line saying which model the notebook is using, and where it runs."""
+    """One line saying which model the notebook is using, and where it runs (in the lesson's language)."""
     p = provider or get_provider()
     width = p.dimensions or NATIVE_DIMENSIONS.get(_bare_model_name(p.model))
-    size = f", {width} dimensions" if width else ""
     url = redact_url(p.base_url)  # this line is printed, and notebooks get committed: no password in it
-    where = {
-        "local": f"{LOCAL_MODELS.get(p.model, 'local model')}: offline, no key",
-        "github": "GitHub Models",
-        "azure": "Azure OpenAI" + (" (API key)" if p.api_key else " (keyless, azure-identity)"),
-        "openai": "OpenAI.com" if not p.base_url else f"OpenAI-compatible server at {url}",
-        "ollama": f"Ollama at {url}",
-    }[p.host]
+    if lesson_language() == "es":
+        size = f", {width} dimensiones" if width else ""
+        local = {LOCAL_MODEL: "Universal Sentence Encoder Multilingual v3", STATIC_MODEL: "modelo estático de models/"}
+        where = {
+            "local": f"{local.get(p.model, 'modelo local')}, en tu computadora: sin conexión, sin clave",
+            "github": "GitHub Models",
+            "azure": "Azure OpenAI" + (" (clave de API)" if p.api_key else " (sin clave, azure-identity)"),
+            "openai": "OpenAI.com" if not p.base_url else f"servidor compatible con OpenAI en {url}",
+            "ollama": f"Ollama en {url}",
+        }[p.host]
+    else:
+        size = f", {width} dimensions" if width else ""
+        where = {
+            "local": f"{LOCAL_MODELS.get(p.model, 'local model')}: offline, no key",
+            "github": "GitHub Models",
+            "azure": "Azure OpenAI" + (" (API key)" if p.api_key else " (keyless, azure-identity)"),
+            "openai": "OpenAI.com" if not p.base_url else f"OpenAI-compatible server at {url}",
+            "ollama": f"Ollama at {url}",
+        }[p.host]
     return f"Embeddings: {p.model}{size} · {where} (API_HOST={p.host})"
 
 

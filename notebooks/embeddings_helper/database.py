@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from .config import _settings
+from .config import _settings, lesson_language
 from .errors import DatabaseError
 
 DOCS = "README.md, 'Lesson 07's database'"
@@ -78,8 +78,16 @@ def database_url_description(env: Mapping[str, str] | None = None) -> str:
     url = configured_url(env)
     if url:
         return f"PostgreSQL: DATABASE_URL = {redact_url(url)}"
+    spanish = lesson_language() == "es"
     if _embedded is None:
+        if spanish:
+            return "PostgreSQL: el servidor embebido (arranca con la primera llamada a connect_database())"
         return "PostgreSQL: the embedded server (starts on the first connect_database())"
+    if spanish:
+        return (
+            f"PostgreSQL: el servidor embebido que arrancó este kernel, con sus datos en {_embedded_dir} "
+            f"(una carpeta temporal que se borra cuando el kernel se detiene)"
+        )
     return (
         f"PostgreSQL: the embedded server started by this kernel, data in {_embedded_dir} "
         f"(a temporary directory, deleted when the kernel stops)"
