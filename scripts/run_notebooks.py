@@ -51,6 +51,18 @@ def offline_environment() -> None:
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 
 
+@contextmanager
+def offline_kernels() -> Iterator[None]:
+    """Within the block, kernels started from this process run offline; the environment is restored after."""
+    saved = dict(os.environ)
+    offline_environment()
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def helper_importable_in_kernels() -> None:
     """Let kernels started from this process import embeddings_helper from any folder (notebooks/es/ too)
     even where the repository is not installed. `pip install -r requirements-dev.txt` installs it so that

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import json
 import math
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ import numpy as np
 import pytest
 
 import embeddings_helper as eh
-from run_notebooks import offline_environment
+from run_notebooks import offline_kernels
 
 PROVIDER_VARIABLES = [
     "API_HOST", "GITHUB_TOKEN", "GITHUB_EMBEDDING_MODEL", "GITHUB_MODELS_ENDPOINT",
@@ -45,11 +44,8 @@ def hermetic_env(monkeypatch, tmp_path):
 @pytest.fixture
 def offline():
     """Kernels started during the test inherit an offline environment with no credentials."""
-    saved = dict(os.environ)
-    offline_environment()
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
+    with offline_kernels():
+        yield
 
 
 def fake_vector(text: str, width: int) -> list[float]:

@@ -1,13 +1,12 @@
 """Lesson 01's facts and parameter checks, read from the lesson's own variables after an offline run."""
 
 import json
-import os
 
 import pytest
 from nbclient.exceptions import CellExecutionError
 
 from embeddings_helper import LOCAL_MODEL, LOCAL_MODELS, NATIVE_DIMENSIONS, STATIC_MODEL
-from run_notebooks import NOTEBOOKS, execute, offline_environment
+from run_notebooks import NOTEBOOKS, execute, offline_kernels
 
 pytestmark = pytest.mark.usefixtures("offline")
 LESSON = NOTEBOOKS / "01_generate_embedding.ipynb"
@@ -34,13 +33,8 @@ FACTS = """{
 @pytest.fixture(scope="module")
 def default_run():
     """One offline run with the committed parameters, shared by the tests that only read it."""
-    saved = dict(os.environ)
-    offline_environment()
-    try:
+    with offline_kernels():
         yield run_and_read(FACTS)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def test_the_default_model_is_used_and_vectors_have_norm_1(default_run):

@@ -1,14 +1,13 @@
 """Lesson 02's facts and parameter checks, read from the lesson's own variables after an offline run."""
 
 import json
-import os
 
 import nbformat
 import pytest
 from nbclient.exceptions import CellExecutionError
 
 from embeddings_helper import LOCAL_MODEL, MINILM_MODEL, STATIC_MODEL
-from run_notebooks import NOTEBOOKS, execute, offline_environment
+from run_notebooks import NOTEBOOKS, execute, offline_kernels
 
 pytestmark = pytest.mark.usefixtures("offline")
 LESSON = NOTEBOOKS / "02_similarity.ipynb"
@@ -41,13 +40,8 @@ def run(parameters=None, expression=FACTS):
 @pytest.fixture(scope="module")
 def default_run():
     """One offline run with the committed parameters, shared by the tests that only read it."""
-    saved = dict(os.environ)
-    offline_environment()
-    try:
+    with offline_kernels():
         yield run()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def projector_outputs(nb):

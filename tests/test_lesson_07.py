@@ -4,7 +4,6 @@ PostgreSQL reached through DATABASE_URL."""
 
 import json
 import math
-import os
 import sys
 import types
 import warnings
@@ -14,7 +13,7 @@ import psycopg
 import pytest
 
 import embeddings_helper as eh
-from run_notebooks import NOTEBOOKS, execute, offline_environment
+from run_notebooks import NOTEBOOKS, execute, offline_kernels
 
 NOTEBOOK = NOTEBOOKS / "07_vector_database.ipynb"
 SECRET = "not-a-real-password-7x"
@@ -49,13 +48,8 @@ FACTS = """{
 @pytest.fixture(scope="module")
 def facts():
     """One offline run of the committed notebook on the embedded server."""
-    saved = dict(os.environ)
-    offline_environment()
-    try:
+    with offline_kernels():
         values, _ = run_and_read(FACTS)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
     return values
 
 
