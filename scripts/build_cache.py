@@ -1,7 +1,7 @@
 """(Re)build the cached embeddings in data/embeddings/.
 
     python scripts/build_cache.py                      # movies and words, active provider (API_HOST)
-    python scripts/build_cache.py movies --host github # one dataset, another provider
+    python scripts/build_cache.py movies --host openai # one dataset, another provider
     python scripts/build_cache.py words --dimensions 256
     python scripts/build_cache.py --host sentence-transformers   # the shipped MiniLM caches (needs
                                                                  # scripts/requirements-build.txt)

@@ -63,6 +63,7 @@ class Reply:
     headers: dict = field(default_factory=dict)
     content_type: str = "application/json"
     silent: bool = False  # accept the request and never answer
+    drop: bool = False  # close the connection without any answer
 
 
 class FakeEmbeddingsServer:
@@ -89,6 +90,8 @@ class FakeEmbeddingsServer:
         self.transform = None  # vectors -> vectors, to send something wrong
         self.refused: list[int] = []  # the status of every request refused by the limits above
         self.accepted: list[float] = []  # when each request under per_minute was accepted
+        self.clock = time.monotonic  # a test may give the server the helper's fake clock
+        self.headers: dict = {}  # sent with every normal answer, e.g. x-ratelimit-* headers
         self.stop = threading.Event()
         server = self
 
@@ -99,7 +102,7 @@ class FakeEmbeddingsServer:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                server.requests.append({"path": self.path, "headers": headers, "body": body, "time": time.monotonic()})
+                server.requests.append({"path": self.path, "headers": headers, "body": body, "time": server.clock()})
                 if server.responses:
                     reply = server.responses.pop(0)
                     if isinstance(reply, int):
@@ -107,6 +110,9 @@ class FakeEmbeddingsServer:
                         reply = Reply(reply, {"error": {"message": f"simulated {reply}", "code": str(reply)}}, extra)
                     if reply.silent:
                         server.stop.wait()
+                        return None
+                    if reply.drop:
+                        self.close_connection = True
                         return None
                     return self._send(reply.status, reply.body, reply.headers, reply.content_type)
                 if not self.path.endswith("/embeddings") or body["model"] in server.unknown_models:
@@ -133,7 +139,8 @@ class FakeEmbeddingsServer:
                 data.reverse()  # the SDK must not rely on order; the helper sorts by index
                 usage = {"prompt_tokens": sum(len(t.split()) for t in texts), "total_tokens": 0}
                 usage["total_tokens"] = usage["prompt_tokens"]
-                self._send(200, {"object": "list", "data": data, "model": body["model"], "usage": usage})
+                answer = {"object": "list", "data": data, "model": body["model"], "usage": usage}
+                self._send(200, answer, server.headers)
 
             def _send(self, status, payload, headers=None, content_type="application/json"):
                 raw = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
@@ -155,7 +162,7 @@ class FakeEmbeddingsServer:
         """A refusal (status, body, headers) when a request breaks one of the limits, else None."""
         with self.lock:
             if self.per_minute:
-                now = time.monotonic()
+                now = self.clock()
                 recent = [t for t in self.accepted if now - t < self.window]
                 if len(recent) >= self.per_minute:
                     wait = math.ceil(recent[-self.per_minute] + self.window - now)
@@ -221,3 +228,30 @@ def short_budget(monkeypatch):
     monkeypatch.setattr(eh.config, "READ_TIMEOUT", 2.0)
     monkeypatch.setattr(eh.config, "CONNECT_TIMEOUT", 1.0)
     monkeypatch.setattr(eh.config, "RETRY_PAUSE", 0.1)
+
+
+class FakeClock:
+    """Time that moves only when the helper sleeps: pacing tests that never read the wall clock."""
+
+    def __init__(self, start: float = 1000.0):
+        self.time = start
+        self.slept: list[float] = []
+        self.lock = threading.Lock()
+
+    def now(self) -> float:
+        with self.lock:
+            return self.time
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.slept.append(seconds)
+            self.time += max(0.0, seconds)
+
+
+@pytest.fixture
+def fake_clock(monkeypatch):
+    """The helper's pacing and waits run on a fake clock (eh.pacing.now / eh.pacing.sleep)."""
+    clock = FakeClock()
+    monkeypatch.setattr(eh.pacing, "now", clock.now)
+    monkeypatch.setattr(eh.pacing, "sleep", clock.sleep)
+    return clock

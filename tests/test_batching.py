@@ -1,5 +1,6 @@
-"""Requests planned by texts and tokens: building the shipped datasets with GitHub Models' free tier
-takes a handful of requests, each within its caps, and a request refused as too large is halved."""
+"""Requests planned by texts and tokens: building the shipped datasets on the tight tier the helper assumes
+for an OpenAI-compatible server of unknown make takes a handful of requests, each within its caps, and a
+request refused as too large is halved."""
 
 import numpy as np
 import pytest
@@ -27,17 +28,21 @@ def test_a_batch_is_planned_within_both_caps():
     assert eh.pacing.plan_batch(["ab"] * 20, limits, 2) == 2  # batch_size=
 
 
-def test_building_movies_and_words_with_github_models_takes_a_handful_of_requests(monkeypatch, tmp_path):
-    """From scratch, against a stand-in with the free tier's limits: 15 a minute, 2,048 inputs, 64,000 tokens."""
+def test_building_movies_and_words_on_the_tight_tier_takes_a_handful_of_requests(monkeypatch, tmp_path):
+    """From scratch, against a stand-in with the tight tier's limits: 15 a minute, 2,048 inputs, 64,000 tokens."""
     monkeypatch.setattr(eh.caches, "EMBEDDINGS_DIR", tmp_path)
+    assert eh.config.PROVIDER_LIMITS["compatible"] == eh.config.Limits(inputs=2048, tokens=64_000, per_minute=15)
     with FakeEmbeddingsServer(width=64) as server:
         server.per_minute, server.max_inputs, server.max_tokens = 15, 2048, 64_000
-        monkeypatch.setenv("GITHUB_TOKEN", "gh-token")
-        monkeypatch.setenv("GITHUB_MODELS_ENDPOINT", server.url + "/inference")
-        monkeypatch.setenv("GITHUB_EMBEDDING_MODEL", "openai/text-embedding-3-test")  # 64 numbers: quick to parse
+        monkeypatch.setenv("API_HOST", "openai")
+        monkeypatch.setenv("OPENAI_API_KEY", "k")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/v1")
+        monkeypatch.setenv("OPENAI_EMBEDDING_MODEL", "text-embedding-3-test")  # 64 numbers: quick to parse
+        assert eh.pacing.tier(eh.get_provider()) == "compatible"
         movies, words = eh.load_embeddings("movies"), eh.load_embeddings("words")
     sizes = [len(r["body"]["input"]) for r in server.requests]
-    print(f"movies and words with GitHub Models from scratch: {len(sizes)} requests of {sizes} texts")
+    print(f"movies and words on the tight tier from scratch: {len(sizes)} requests of {sizes} texts")
+    assert movies.info["model"] == words.info["model"] == "text-embedding-3-test" and len(sizes) >= 2
     assert len(movies) == len(eh.dataset_texts("movies")) and len(words) == len(eh.dataset_texts("words"))
     assert len(server.requests) <= 8
     assert server.refused == []

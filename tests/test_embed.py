@@ -168,10 +168,10 @@ def _timed(fn, *args):
     return time.perf_counter() - start
 
 
-def test_local_response_has_the_sdks_shape():
+def test_the_offline_sdk_response_has_the_sdks_shape():
     from openai.types import CreateEmbeddingResponse
 
-    response = eh.local_response(["dog", "a cat on a mat"])
+    response = eh.get_client().embeddings.create(model=eh.LOCAL_MODEL, input=["dog", "a cat on a mat"])
     assert isinstance(response, CreateEmbeddingResponse) and response.model == eh.LOCAL_MODEL
     assert [d.index for d in response.data] == [0, 1]
     assert len(response.data[1].embedding) == 512
@@ -179,8 +179,9 @@ def test_local_response_has_the_sdks_shape():
     assert response.usage.prompt_tokens >= 2 + 4
 
 
-def test_local_response_of_the_static_model_can_be_shortened():
-    response = eh.local_response(["dog", "a cat on a mat"], dimensions=32, model=eh.STATIC_MODEL)
+def test_the_offline_sdk_response_of_the_static_model_can_be_shortened():
+    client = eh.get_client(STATIC)
+    response = client.embeddings.create(model=eh.STATIC_MODEL, input=["dog", "a cat on a mat"], dimensions=32)
     assert len(response.data[1].embedding) == 32 and response.model == eh.STATIC_MODEL
     np.testing.assert_allclose(response.data[0].embedding, eh.embed("dog", 32, provider=STATIC)[0], atol=1e-6)
     assert response.usage.prompt_tokens == 1 + 5

@@ -118,8 +118,8 @@ def test_ollamas_own_api_is_pointed_to_the_openai_compatible_one():
     ("env", "suggestion"),
     [
         ({"API_HOST": "ollama", "OLLAMA_ENDPOINT": "localhost:11434/v1"}, "'http://localhost:11434/v1'"),
-        ({"GITHUB_TOKEN": "t", "GITHUB_MODELS_ENDPOINT": "models.github.ai/inference"},
-         "'https://models.github.ai/inference'"),
+        ({"API_HOST": "azure", "AZURE_OPENAI_ENDPOINT": "res.services.ai.azure.com/openai/v1/"},
+         "'https://res.services.ai.azure.com/openai/v1/'"),
         ({"API_HOST": "openai", "OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "api.example.com/v1"},
          "'https://api.example.com/v1'"),
         ({"API_HOST": "azure", "AZURE_OPENAI_ENDPOINT": "res.openai.azure.com"}, "'https://res.openai.azure.com'"),

@@ -43,7 +43,7 @@ def test_the_default_model_is_used_and_vectors_have_norm_1(default_run):
     assert facts["width"] == facts["response_width"] == NATIVE_DIMENSIONS[LOCAL_MODEL]
     assert facts["norm"] == pytest.approx(1, abs=1e-5)
     assert facts["rows"] == facts["texts"] and facts["response_vectors"] == 1
-    assert "made offline by the local model" in printed  # the stand-in says what it is
+    assert "CreateEmbeddingResponse · sent to http://in-process.invalid/v1/" in printed  # the real SDK, offline
     assert facts["dataset"] == [278, NATIVE_DIMENSIONS[LOCAL_MODEL]]
     assert facts["speedup"] > 0
 

@@ -72,14 +72,15 @@ def test_azure_keyless_sends_an_entra_token(server, monkeypatch):
     assert server.requests[0]["headers"]["authorization"] == "Bearer entra-token"
 
 
-def test_github_models_path(server):
-    p = eh.get_provider({"GITHUB_TOKEN": "gh-token", "GITHUB_MODELS_ENDPOINT": server.url + "/inference"})
+def test_azure_with_a_key_on_the_foundry_form_of_the_v1_endpoint(server):
+    """https://NAME.services.ai.azure.com/openai/v1/ is the same API: the request goes to .../openai/v1/embeddings."""
+    p = eh.get_provider({"API_HOST": "azure", "AZURE_OPENAI_ENDPOINT": server.url + "/openai/v1/",
+                         "AZURE_OPENAI_API_KEY": "azure-key", "AZURE_OPENAI_EMBEDDING_DEPLOYMENT": "emb3"})  # fmt: skip
     eh.embed(["a", "b"], dimensions=128, provider=p)
     (request,) = server.requests
-    assert request["path"] == "/inference/embeddings"
-    assert request["body"]["model"] == "openai/text-embedding-3-small"
-    assert request["body"]["dimensions"] == 128
-    assert request["headers"]["authorization"] == "Bearer gh-token"
+    assert request["path"] == "/openai/v1/embeddings"
+    assert request["body"]["model"] == "emb3" and request["body"]["dimensions"] == 128
+    assert request["headers"]["authorization"] == "Bearer azure-key"
 
 
 def test_ollama_path(server):

@@ -11,19 +11,75 @@ def test_unset_host_without_token_is_local():
     assert p.is_local
 
 
-def test_unset_host_with_github_token_is_github():
-    p = eh.get_provider({"GITHUB_TOKEN": "t0ken"})
-    assert p.host == "github"
-    assert p.model == "openai/text-embedding-3-small"
-    assert p.base_url == "https://models.github.ai/inference"
-    assert p.api_key.value == "t0ken"
+def test_unset_host_is_local_whatever_tokens_exist():
+    """A Codespace always has GITHUB_TOKEN: it must not pick a provider any more."""
+    env = {"GITHUB_TOKEN": "t0ken", "OPENAI_API_KEY": "sk-x", "AZURE_OPENAI_API_KEY": "k"}
+    p = eh.get_provider(env)
+    assert (p.host, p.model) == ("local", eh.LOCAL_MODEL)
 
 
-def test_github_model_is_overridable():
-    p = eh.get_provider(
-        {"API_HOST": "github", "GITHUB_TOKEN": "x", "GITHUB_EMBEDDING_MODEL": "openai/text-embedding-3-large"}
-    )
-    assert p.model == "openai/text-embedding-3-large"
+@pytest.mark.parametrize("value", ["github", "GitHub", " github "])
+def test_github_models_is_retired_and_says_what_to_set(value):
+    with pytest.raises(eh.ConfigurationError) as err:
+        eh.get_provider({"API_HOST": value, "GITHUB_TOKEN": "t0ken"})
+    message = str(err.value)
+    assert "GitHub Models was retired on 2026-07-30" in message
+    for host in ("local", "azure", "openai", "ollama"):
+        assert host in message
+    assert message.count(". ") <= 2 and "models.github.ai" not in message
+
+
+def test_github_models_is_no_host_any_more():
+    assert "github" not in eh.API_HOSTS and eh.API_HOSTS[0] == "local"
+    assert "github" not in eh.config.PROVIDER_LIMITS and "github" not in eh.DEFAULT_MODELS
+
+
+def test_the_retirement_sentence_speaks_spanish_in_a_spanish_lesson(monkeypatch, tmp_path):
+    spanish_lessons = tmp_path / "notebooks" / "es"
+    spanish_lessons.mkdir(parents=True)
+    monkeypatch.chdir(spanish_lessons)
+    with pytest.raises(eh.ConfigurationError, match="GitHub Models dejó de funcionar el 2026-07-30"):
+        eh.get_provider({"API_HOST": "github"})
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://res.openai.azure.com/openai/v1/",
+        "https://res.openai.azure.com",
+        "https://res.services.ai.azure.com/openai/v1/",
+        "https://res.services.ai.azure.com/openai/v1",
+        "https://res.services.ai.azure.com/openai",
+    ],
+)
+def test_azure_v1_endpoint_in_both_forms(endpoint):
+    p = eh.get_provider({"API_HOST": "azure", "AZURE_OPENAI_ENDPOINT": endpoint, "AZURE_OPENAI_API_KEY": "k"})
+    host = endpoint.split("//")[1].split("/")[0]
+    assert p.base_url == f"https://{host}/openai/v1/"
+
+
+def test_a_foundry_project_endpoint_gets_the_resources_address():
+    with pytest.raises(eh.ConfigurationError, match=r"https://res\.services\.ai\.azure\.com/openai/v1/"):
+        eh.get_provider({"API_HOST": "azure", "AZURE_OPENAI_ENDPOINT": "https://res.services.ai.azure.com/api/projects/p1"})
+
+
+def test_keyless_azure_passes_azure_identitys_token_provider_as_the_api_key(monkeypatch):
+    """No key: the SDK gets a callable that returns an Entra ID bearer token for Cognitive Services."""
+    import azure.identity
+
+    scopes = []
+
+    class FakeCredential:
+        def get_token(self, *wanted, **kwargs):
+            scopes.extend(wanted)
+            return azure.core.credentials.AccessToken("entra-token", 2**31)
+
+    monkeypatch.setattr(azure.identity, "DefaultAzureCredential", FakeCredential)
+    p = eh.get_provider({"API_HOST": "azure", "AZURE_OPENAI_ENDPOINT": "https://res.openai.azure.com"})
+    options = eh.remote.client_options(p)
+    assert callable(options["api_key"]) and options["api_key"]() == "entra-token"
+    assert scopes == ["https://cognitiveservices.azure.com/.default"]
+    assert options["base_url"] == "https://res.openai.azure.com/openai/v1/"
 
 
 def test_azure_keyless_by_default():
@@ -68,7 +124,7 @@ def test_explicit_local_ignores_a_github_token():
 
 
 def test_host_argument_overrides_api_host():
-    assert eh.get_provider({"API_HOST": "github"}, host="local").is_local
+    assert eh.get_provider({"API_HOST": "openai"}, host="local").is_local
 
 
 def test_unknown_host_lists_the_valid_ones():
@@ -82,7 +138,6 @@ def test_unknown_host_lists_the_valid_ones():
 @pytest.mark.parametrize(
     ("env", "variable", "hint"),
     [
-        ({"API_HOST": "github"}, "GITHUB_TOKEN", "models"),
         ({"API_HOST": "azure"}, "AZURE_OPENAI_ENDPOINT", "openai.azure.com"),
         ({"API_HOST": "openai"}, "OPENAI_API_KEY", "platform.openai.com"),
         (
@@ -131,19 +186,15 @@ def test_secrets_stay_out_of_repr_and_description():
 
 def test_descriptions_name_host_and_model():
     assert "offline" in eh.describe_provider(eh.get_provider({}))
-    line = eh.describe_provider(eh.get_provider({"GITHUB_TOKEN": "x"}))
-    assert "GitHub Models" in line and "text-embedding-3-small" in line and "1536" in line
-
-
-def test_local_has_no_openai_client():
-    with pytest.raises(eh.ConfigurationError, match="in-process"):
-        eh.get_client(eh.get_provider({}))
+    line = eh.describe_provider(eh.get_provider({"API_HOST": "azure", "AZURE_OPENAI_ENDPOINT": "https://r.openai.azure.com",
+                                                 "AZURE_OPENAI_API_KEY": "k"}))  # fmt: skip
+    assert "Microsoft Foundry / Azure OpenAI" in line and "text-embedding-3-small" in line and "1536" in line
 
 
 def test_the_lessons_client_gives_up_in_bounded_time():
-    """The client that lessons call directly: a 5 s connect, a 20 s read, one retry."""
+    """The client that lessons call directly: a 5 s connect, a 20 s read; the helper retries, not the SDK."""
     client = eh.get_client(eh.get_provider({"API_HOST": "openai", "OPENAI_API_KEY": "k"}))
-    assert client.max_retries == eh.config.CLIENT_MAX_RETRIES == 1
+    assert client.max_retries == 0
     assert (client.timeout.connect, client.timeout.read) == (eh.config.CONNECT_TIMEOUT, eh.config.READ_TIMEOUT)
     assert (eh.config.CONNECT_TIMEOUT, eh.config.READ_TIMEOUT, eh.config.CALL_BUDGET) == (5.0, 20.0, 30.0)
     assert eh.remote._client(eh.get_provider({"API_HOST": "openai", "OPENAI_API_KEY": "k"})).max_retries == 0

@@ -53,20 +53,19 @@ def test_a_token_of_another_shape_echoed_by_the_server_is_hidden_too(server):
     assert other not in str(err.value) and "bad request from token ***" in str(err.value)
 
 
-def test_a_refused_token_says_where_it_came_from(server, monkeypatch, tmp_path):
-    """In Codespaces GITHUB_TOKEN is set in the environment, and it wins over the one a learner put in .env."""
+def test_a_refused_key_says_where_it_came_from(server, monkeypatch, tmp_path):
+    """A key exported in the shell wins over the one a learner put in .env: the message says which was used."""
     dotenv = tmp_path / ".env"
-    dotenv.write_text(f"GITHUB_TOKEN=ghp_{'x' * 36}\nGITHUB_MODELS_ENDPOINT={server.url}/inference\n")
+    dotenv.write_text(f"API_HOST=openai\nOPENAI_API_KEY=sk-{'x' * 36}\nOPENAI_BASE_URL={server.url}/v1\n")
     monkeypatch.setattr(eh.config, "DOTENV_PATH", dotenv)
-    monkeypatch.setenv("GITHUB_TOKEN", "codespaces-token")
+    monkeypatch.setenv("OPENAI_API_KEY", "shell-key")
     server.responses = [401]
     with pytest.raises(eh.ProviderError) as err:
         eh.embed("hello")
-    assert "check GITHUB_TOKEN from the environment, which overrides .env: it needs the 'models' permission" in str(
-        err.value
-    )
-    monkeypatch.delenv("GITHUB_TOKEN")
-    assert eh.get_provider().key_source == "GITHUB_TOKEN from .env"
+    assert "check OPENAI_API_KEY from the environment, which overrides .env" in str(err.value)
+    assert "shell-key" not in str(err.value)
+    monkeypatch.delenv("OPENAI_API_KEY")
+    assert eh.get_provider().key_source == "OPENAI_API_KEY from .env"
 
 
 def test_an_empty_variable_in_the_shell_does_not_hide_dotenv(monkeypatch, tmp_path):

@@ -10,19 +10,21 @@ the notebooks; this package only connects them to a model and to the data.
 The provider comes from ``API_HOST`` in the environment or in ``.env`` at the
 repository root (the real environment wins):
 
-    github  GitHub Models, with GITHUB_TOKEN (the default in Codespaces)
-    azure   Azure OpenAI, keyless through azure-identity, or AZURE_OPENAI_API_KEY
-    openai  OpenAI.com, with OPENAI_API_KEY
-    ollama  a local Ollama server
-    local   a model shipped with the repository, in-process: no network, no key
+    local   (the default) a model that runs in-process: no network, no key
+    azure   Microsoft Foundry / Azure OpenAI (v1 API), keyless through azure-identity, or AZURE_OPENAI_API_KEY
+    openai  OpenAI.com with OPENAI_API_KEY, or any OpenAI-compatible server at OPENAI_BASE_URL
+    ollama  an Ollama server (the Ollama dev container runs one)
 
-With API_HOST unset: ``github`` when GITHUB_TOKEN is set, otherwise ``local``.
+With API_HOST unset the provider is ``local``, whatever tokens exist. (GitHub Models was retired on
+2026-07-30: API_HOST=github stops at once and says what to set instead.) ``get_client()`` gives the
+real ``openai.OpenAI`` on every host; on ``local`` its requests are answered in-process.
 
 What lives where:
 
     config.py     API_HOST, .env, the Provider and its description; limits and time budgets
     redact.py     keys kept out of printed providers, URLs and error messages
-    remote.py     hosted providers through the openai SDK: one request, its retries, its errors
+    remote.py     providers through the openai SDK: one request, its retries, its errors
+    sdk.py        get_client()'s openai.OpenAI: the in-process transport, the lessons' checked calls
     pacing.py     how long to wait for a provider, and how fast to send it requests
     local.py      the models that run in-process
     embedding.py  embed() and embed_query()
@@ -31,7 +33,7 @@ What lives where:
     database.py   lesson 07's PostgreSQL: DATABASE_URL, or an embedded server
 """
 
-from . import caches, config, database, embedding, local, pacing, redact, remote, storage
+from . import caches, config, database, embedding, local, pacing, redact, remote, sdk, storage
 from .caches import (
     EMBEDDINGS_DIR,
     SHIPPED_DIR,
@@ -54,14 +56,17 @@ from .config import (
     MINILM_MODEL,
     NATIVE_DIMENSIONS,
     REPO_ROOT,
+    RETIRED_HOSTS,
     STATIC_MODEL,
     Provider,
     describe_provider,
     get_provider,
+    native_dimensions,
     supports_dimensions,
+    task_prefix,
 )
 from .database import connect_database, database_url_description
-from .embedding import embed, embed_query, local_response
+from .embedding import embed, embed_query, how_dimensions_were_made
 from .errors import (
     CacheError,
     ConfigurationError,
@@ -77,10 +82,12 @@ from .storage import EmbeddingSet
 
 __all__ = [
     "API_HOSTS", "BATCH_SIZE", "DATA_DIR", "DATASETS", "DEFAULT_MODELS", "EMBEDDINGS_DIR", "LOCAL_MODEL",
-    "LOCAL_MODELS", "MINILM_MODEL", "NATIVE_DIMENSIONS", "REPO_ROOT", "SHIPPED_DIR", "STATIC_MODEL", "CacheError",
+    "LOCAL_MODELS", "MINILM_MODEL", "NATIVE_DIMENSIONS", "REPO_ROOT", "RETIRED_HOSTS", "SHIPPED_DIR", "STATIC_MODEL",
+    "CacheError",
     "CacheWarning", "ConfigurationError", "DatabaseError", "DimensionMismatchError", "EmbeddingSet", "EmbeddingsError",
     "Provider", "ProviderError", "Secret", "ZeroVectorError", "build_cache", "cache_path", "caches", "config",
     "connect_database", "database", "database_url_description", "dataset_texts", "describe_provider", "embed",
-    "embed_query", "embedding", "get_client", "get_provider", "load_dataset", "load_embeddings", "load_reference",
-    "local", "local_response", "pacing", "redact", "remote", "storage", "supports_dimensions",
+    "embed_query", "embedding", "get_client", "get_provider", "how_dimensions_were_made", "load_dataset",
+    "load_embeddings", "load_reference", "local", "native_dimensions", "pacing", "redact", "remote", "sdk", "storage",
+    "supports_dimensions", "task_prefix",
 ]

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import ConfigurationError
-from .redact import Secret, redact_url
+from .redact import SafeURL, Secret, redact_url
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = REPO_ROOT / "data"
@@ -35,11 +35,11 @@ LOCAL_MODELS = {
 #: A third model, the full all-MiniLM-L6-v2 transformer: cached vectors only (new ones need PyTorch).
 MINILM_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
-API_HOSTS = ("github", "azure", "openai", "ollama", "local")
-GITHUB_ENDPOINT = "https://models.github.ai/inference"
+API_HOSTS = ("local", "azure", "openai", "ollama")
+#: Hosts that existed once and are gone: API_HOST set to one of them stops at once with what to set instead.
+RETIRED_HOSTS = {"github": ("GitHub Models", "2026-07-30")}
 OLLAMA_DEFAULT_ENDPOINT = "http://localhost:11434/v1"
 DEFAULT_MODELS = {
-    "github": "openai/text-embedding-3-small",
     "azure": "text-embedding-3-small",
     "openai": "text-embedding-3-small",
     "ollama": "nomic-embed-text",
@@ -51,6 +51,8 @@ NATIVE_DIMENSIONS = {
     "text-embedding-3-large": 3072,
     "text-embedding-ada-002": 1536,
     "nomic-embed-text": 768,
+    "embeddinggemma": 768,
+    "qwen3-embedding": 1024,
     LOCAL_MODEL: 512,
     STATIC_MODEL: 256,
     MINILM_MODEL: 384,
@@ -65,14 +67,17 @@ class Limits(NamedTuple):
     per_minute: int | None  # None: no per-minute limit to pace to
 
 
-# GitHub Models' free tier allows embedding models 15 requests a minute, 150 a day, 64,000 tokens a
-# request. OpenAI and Azure take 2,048 texts a request; their per-minute limits depend on the account,
-# and a 429 says when to come back. Ollama runs on your machine: smaller requests keep each one short.
+# What the helper assumes before a provider says anything. OpenAI and Azure OpenAI take 2,048 texts a
+# request; their per-minute limits depend on the account, and every answer says how many requests and
+# tokens are left (x-ratelimit-* headers, read by pacing.py), and a 429 says when to come back. An
+# OpenAI-compatible server of unknown make (OPENAI_BASE_URL) gets a tight tier, 15 requests a minute,
+# until its own headers say more. Ollama runs on your machine: smaller requests keep each one short.
 PROVIDER_LIMITS = {
-    "github": Limits(inputs=2048, tokens=64_000, per_minute=15),
     "azure": Limits(inputs=2048, tokens=64_000, per_minute=None),
     "openai": Limits(inputs=2048, tokens=64_000, per_minute=None),
+    "compatible": Limits(inputs=2048, tokens=64_000, per_minute=15),
     "ollama": Limits(inputs=64, tokens=16_000, per_minute=None),
+    "local": Limits(inputs=2048, tokens=10**9, per_minute=None),  # in-process: no limit but memory
 }
 BATCH_SIZE = 2048  # at most this many texts per request (embed(..., batch_size=) may ask for fewer)
 
@@ -81,9 +86,8 @@ CONNECT_TIMEOUT = 5.0  # to open a connection
 READ_TIMEOUT = 20.0  # for an answer to start arriving; a timed-out request is retried once
 CALL_BUDGET = 30.0  # one request with all its retries and waits, in an embed() call
 RETRY_PAUSE = 1.0  # after a 429 without Retry-After or a server error; doubled at each retry, up to 8 s
-BUILD_READ_TIMEOUT = 60.0  # cache builds send bigger requests and may wait longer,
-BUILD_BUDGET = 15 * 60.0  # with a countdown in the progress bar
-CLIENT_MAX_RETRIES = 1  # retries of the SDK client that get_client() gives the lessons
+BUILD_READ_TIMEOUT = 25.0  # cache builds send bigger requests and may wait longer for an answer,
+BUILD_BUDGET = 60.0  # but never more than a minute without one, with a countdown in the progress bar
 
 DATASETS = {
     # name: (csv file, key column, how one row becomes the text that is embedded)
@@ -112,11 +116,13 @@ class Provider:
     api_key: Secret | None = None
     dimensions: int | None = None  # width asked for by default (AZURE_OPENAI_EMBEDDING_DIMENSIONS)
     use_azure_identity: bool = False
-    key_source: str | None = field(default=None, compare=False)  # "GITHUB_TOKEN from .env", for messages
+    key_source: str | None = field(default=None, compare=False)  # "OPENAI_API_KEY from .env", for messages
 
     def __post_init__(self):
         if isinstance(self.api_key, str):  # Provider(..., api_key="...") is accepted, and wrapped
             object.__setattr__(self, "api_key", Secret(self.api_key))
+        if self.base_url is not None and not isinstance(self.base_url, SafeURL):  # vars() must not show a password
+            object.__setattr__(self, "base_url", SafeURL(self.base_url))
 
     @property
     def is_local(self) -> bool:
@@ -216,6 +222,12 @@ def _azure_base_url(s: Settings) -> str:
         )
     parts = urlsplit(_url(s, "AZURE_OPENAI_ENDPOINT"))
     path = parts.path.rstrip("/")
+    if path.startswith("/api/projects"):  # a Foundry project's endpoint: embeddings live under /openai/v1/
+        raise ConfigurationError(
+            f"AZURE_OPENAI_ENDPOINT (from {s.origin('AZURE_OPENAI_ENDPOINT')}) is a Foundry project endpoint; the "
+            f"embeddings API is the resource's: set AZURE_OPENAI_ENDPOINT={parts.scheme}://"
+            f"{redact_url(parts.netloc)}/openai/v1/."
+        )
     for api_path in ("/openai/v1", "/openai"):  # the portal shows the endpoint with or without its API path
         if path.endswith(api_path):
             path = path.removesuffix(api_path)
@@ -244,9 +256,9 @@ def get_provider(env: Mapping[str, str] | None = None, *, host: str | None = Non
     if host:
         s["API_HOST"] = host
         s.origins["API_HOST"] = "the host argument"
-    host = s.get("API_HOST", "").strip().lower()
-    if not host:
-        host = "github" if s.get("GITHUB_TOKEN", "").strip() else "local"
+    host = s.get("API_HOST", "").strip().lower() or "local"  # unset: offline, whatever tokens exist
+    if host in RETIRED_HOSTS:
+        raise ConfigurationError(retired_host_message(host, s.origin("API_HOST")))
     if host not in API_HOSTS:
         raise ConfigurationError(
             f"API_HOST={s.get('API_HOST')!r} (from {s.origin('API_HOST')}) is not a known host. Use one of: "
@@ -261,21 +273,12 @@ def get_provider(env: Mapping[str, str] | None = None, *, host: str | None = Non
                 f"(or leave it empty for {LOCAL_MODEL})."
             )
         return Provider("local", model, dimensions=None)
-    if host == "github":
-        token = _require(
-            s,
-            "GITHUB_TOKEN",
-            "Codespaces sets it for you; elsewhere create a personal access token with the "
-            "'models' permission at https://github.com/settings/tokens.",
-        )
-        model = s.get("GITHUB_EMBEDDING_MODEL") or DEFAULT_MODELS["github"]
-        endpoint = _url(s, "GITHUB_MODELS_ENDPOINT", GITHUB_ENDPOINT)
-        return Provider("github", model, endpoint, token, key_source=_source(s, "GITHUB_TOKEN"))
     if host == "azure":
         _require(
             s,
             "AZURE_OPENAI_ENDPOINT",
-            "It is the 'Endpoint' of your Azure OpenAI resource, like https://NAME.openai.azure.com.",
+            "It is the endpoint of your Microsoft Foundry or Azure OpenAI resource, like "
+            "https://NAME.openai.azure.com/openai/v1/ or https://NAME.services.ai.azure.com/openai/v1/.",
         )
         deployment = s.get("AZURE_OPENAI_EMBEDDING_DEPLOYMENT") or DEFAULT_MODELS["azure"]
         dims = s.get("AZURE_OPENAI_EMBEDDING_DIMENSIONS", "").strip()
@@ -304,6 +307,29 @@ def get_provider(env: Mapping[str, str] | None = None, *, host: str | None = Non
     return Provider("ollama", model, _ollama_base_url(s), "ollama")
 
 
+def retired_host_message(host: str, origin: str = "the settings given") -> str:
+    """One sentence: this host is gone since when, and what to set instead."""
+    name, date = RETIRED_HOSTS[host]
+    if lesson_language() == "es":
+        return (
+            f"API_HOST={host} (de {_origin_es(origin)}): {name} dejó de funcionar el {date}. Pon API_HOST=local "
+            f"(sin conexión, sin clave), azure, openai u ollama en .env y reinicia el kernel."
+        )
+    return (
+        f"API_HOST={host} (from {origin}): {name} was retired on {date}. Set API_HOST=local (offline, no key), "
+        f"azure, openai or ollama in .env, and restart the kernel."
+    )
+
+
+def _origin_es(origin: str) -> str:
+    return {
+        ".env": ".env",
+        "the environment": "el entorno",
+        "the environment, which overrides .env": "el entorno, que tiene prioridad sobre .env",
+        "the host argument": "el argumento host",
+    }.get(origin, origin)
+
+
 def _source(s: Settings, name: str) -> str:
     return f"{name} from {s.origin(name)}"
 
@@ -320,15 +346,15 @@ def lesson_language() -> str:
 def describe_provider(provider: Provider | None = None) -> str:
     """One line saying which model the notebook is using, and where it runs (in the lesson's language)."""
     p = provider or get_provider()
-    width = p.dimensions or NATIVE_DIMENSIONS.get(_bare_model_name(p.model))
+    width = p.dimensions or native_dimensions(p.model)
     url = redact_url(p.base_url)  # this line is printed, and notebooks get committed: no password in it
     if lesson_language() == "es":
         size = f", {width} dimensiones" if width else ""
         local = {LOCAL_MODEL: "Universal Sentence Encoder Multilingual v3", STATIC_MODEL: "modelo estático de models/"}
         where = {
             "local": f"{local.get(p.model, 'modelo local')}, en tu computadora: sin conexión, sin clave",
-            "github": "GitHub Models",
-            "azure": "Azure OpenAI" + (" (clave de API)" if p.api_key else " (sin clave, azure-identity)"),
+            "azure": "Microsoft Foundry / Azure OpenAI"
+            + (" (clave de API)" if p.api_key else " (sin clave, azure-identity)"),
             "openai": "OpenAI.com" if not p.base_url else f"servidor compatible con OpenAI en {url}",
             "ollama": f"Ollama en {url}",
         }[p.host]
@@ -336,8 +362,7 @@ def describe_provider(provider: Provider | None = None) -> str:
         size = f", {width} dimensions" if width else ""
         where = {
             "local": f"{LOCAL_MODELS.get(p.model, 'local model')}: offline, no key",
-            "github": "GitHub Models",
-            "azure": "Azure OpenAI" + (" (API key)" if p.api_key else " (keyless, azure-identity)"),
+            "azure": "Microsoft Foundry / Azure OpenAI" + (" (API key)" if p.api_key else " (keyless, azure-identity)"),
             "openai": "OpenAI.com" if not p.base_url else f"OpenAI-compatible server at {url}",
             "ollama": f"Ollama at {url}",
         }[p.host]
@@ -348,8 +373,54 @@ def _bare_model_name(model: str) -> str:
     return model.split("/", 1)[1] if model.startswith("openai/") else model
 
 
+def native_dimensions(model: str) -> int | None:
+    """The width of a model's full vectors when known without asking (Ollama tags such as ':0.6b' aside)."""
+    bare = _bare_model_name(model)
+    return NATIVE_DIMENSIONS.get(bare) or NATIVE_DIMENSIONS.get(bare.split(":", 1)[0])
+
+
+#: Models trained (Matryoshka-style) so that the first k numbers of a vector, renormalized, still work.
+#: Matched against the model's name without its ":tag" (Ollama) or "openai/" prefix.
+MATRYOSHKA_MODELS = ("text-embedding-3", "embeddinggemma", "qwen3-embedding", "nomic-embed-text")
+
+#: The task prefixes some models were trained with: (query, document), from each model's card. A model
+#: not listed takes its texts as they are. embed(texts, input_type="query" | "document") adds them.
+TASK_PREFIXES = {
+    "nomic-embed-text": ("search_query: ", "search_document: "),
+    "embeddinggemma": ("task: search result | query: ", "title: none | text: "),
+    "qwen3-embedding": (
+        "Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery:",
+        "",
+    ),
+    "mxbai-embed-large": ("Represent this sentence for searching relevant passages: ", ""),
+    "snowflake-arctic-embed": ("Represent this sentence for searching relevant passages: ", ""),
+    "e5": ("query: ", "passage: "),  # intfloat's e5 family: multilingual-e5-*, e5-*-v2
+}
+INPUT_TYPES = ("query", "document")
+
+
+def _model_family(model: str) -> str:
+    return _bare_model_name(model).split(":", 1)[0].lower()
+
+
+def task_prefix(model: str, input_type: str | None) -> str:
+    """The text a model expects before a query or a document ("" for models that expect none)."""
+    if input_type is None:
+        return ""
+    if input_type not in INPUT_TYPES:
+        raise ValueError(f"input_type must be 'query', 'document' or None, not {input_type!r}.")
+    family = _model_family(model)
+    for name, prefixes in TASK_PREFIXES.items():
+        if name == "e5":
+            if family == "e5" or family.startswith("e5-") or "-e5" in family:
+                return prefixes[input_type == "document"]
+        elif name in family:
+            return prefixes[input_type == "document"]
+    return ""
+
+
 def supports_dimensions(model: str) -> bool:
-    """True for models whose vectors may be shortened with ``dimensions=``: the text-embedding-3 family
-    (trained for it, Matryoshka-style) and the static local model (not trained for it, but PCA-ordered)."""
-    return "text-embedding-3" in model or model == STATIC_MODEL
+    """True for models whose vectors may be shortened with ``dimensions=``: the Matryoshka-trained ones
+    (MATRYOSHKA_MODELS) and the static local model (not trained for it, but PCA-ordered)."""
+    return model == STATIC_MODEL or any(name in _model_family(model) for name in MATRYOSHKA_MODELS)
 

@@ -9,13 +9,12 @@ import numpy as np
 from . import local, pacing, remote
 from .config import (
     BATCH_SIZE,
-    LOCAL_MODEL,
-    NATIVE_DIMENSIONS,
     STATIC_MODEL,
     Provider,
-    _bare_model_name,
     get_provider,
+    native_dimensions,
     supports_dimensions,
+    task_prefix,
 )
 from .errors import DimensionMismatchError, ProviderError, ZeroVectorError
 
@@ -35,6 +34,14 @@ def _check_texts(texts: str | Iterable[str]) -> list[str]:
             raise TypeError(f"embed() takes strings; item {i} is a {type(text).__name__}: {text!r:.60}.")
         if not text.strip():
             raise ValueError(f"embed() got an empty text at position {i}: every text needs some words.")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as err:  # a lone surrogate, e.g. half of an emoji cut in two
+            raise ValueError(
+                f"embed() got a text that cannot be sent as UTF-8 at position {i} (character {err.start}, "
+                f"{text[err.start]!r}, is half of a character pair): {text[max(0, err.start - 30):err.start]!r}… "
+                f"Remove that character, or rebuild the text from its source."
+            ) from None
     return texts
 
 
@@ -43,9 +50,17 @@ def _check_dimensions(dimensions, p: Provider) -> int | None:
         return None
     if isinstance(dimensions, bool) or not isinstance(dimensions, (int, np.integer)) or dimensions < 1:
         raise ValueError(f"dimensions must be a positive whole number or None, not {dimensions!r}.")
-    model, native = p.model, NATIVE_DIMENSIONS.get(_bare_model_name(p.model))
+    model, native = p.model, native_dimensions(p.model)
     # An Azure deployment's name need not say which model it runs: let the service judge.
     if p.host != "azure" and not supports_dimensions(model):
+        from .config import lesson_language
+
+        if lesson_language() == "es":
+            raise ValueError(
+                f"{model} no acepta dimensions= (no fue entrenado para acortar sus vectores). Deja dimensions=None, "
+                f"o usa un modelo text-embedding-3, o sin conexión el modelo estático "
+                f"(LOCAL_EMBEDDING_MODEL={STATIC_MODEL}), cuyas dimensiones están ordenadas para poder cortarlas."
+            )
         raise ValueError(
             f"{model} does not accept dimensions= (it was not trained to be shortened). "
             f"Leave dimensions=None, or use a text-embedding-3 model, or offline the static model "
@@ -80,17 +95,21 @@ def embed(
     texts: str | Iterable[str],
     dimensions: int | None = None,
     *,
+    input_type: str | None = None,
     batch_size: int = BATCH_SIZE,
     provider: Provider | None = None,
 ) -> np.ndarray:
     """Embed one text or a list of texts with the active provider.
 
     Returns a float32 array of shape (n, d) whose rows have length 1.
-    ``dimensions`` asks for shorter vectors (text-embedding-3 models, and the
-    local model, whose PCA-ordered components can be cut and renormalized).
+    ``dimensions`` asks for shorter vectors (Matryoshka-trained models such as text-embedding-3, and the
+    static local model, whose PCA-ordered components can be cut and renormalized).
+    ``input_type`` ("query" or "document") adds the task prefix the model was trained with, for the
+    models that have one (config.TASK_PREFIXES): pass it when queries are searched against documents.
     """
     p = provider or get_provider()
     texts = _check_texts(texts)
+    texts = with_task_prefix(p.model, texts, input_type)
     try:
         return _embed(p, texts, dimensions, _check_batch_size(batch_size), progress=True)
     except ZeroVectorError as err:
@@ -99,6 +118,12 @@ def embed(
             f"(emoji or rare symbols only?). Add some words to it, or use a hosted provider (API_HOST).",
             err.row,
         ) from None
+
+
+def with_task_prefix(model: str, texts: list[str], input_type: str | None) -> list[str]:
+    """``texts`` with the model's query or document prefix in front (unchanged for models without one)."""
+    prefix = task_prefix(model, input_type)
+    return [prefix + t for t in texts] if prefix else texts
 
 
 def _embed(p: Provider, texts: list[str], dimensions: int | None, batch_size: int, progress: bool) -> np.ndarray:
@@ -166,7 +191,13 @@ def _check_answer(p: Provider, rows: list, start: int, dimensions: int | None, w
         raise ProviderError(f"{name} returned vectors that contain something other than numbers.")
     matrix = matrix.astype(np.float64)
     got = matrix.shape[1]
-    native = NATIVE_DIMENSIONS.get(_bare_model_name(p.model))
+    native = native_dimensions(p.model)
+    if dimensions and got > dimensions and p.host == "ollama" and supports_dimensions(p.model):
+        # An Ollama older than 0.11.11 ignores dimensions=; this model was trained to be cut: cut it here.
+        matrix, got = matrix[:, :dimensions], dimensions
+        _note_dimensions(p, dimensions, "client")
+    elif dimensions and got == dimensions:
+        _note_dimensions(p, dimensions, "server")
     if dimensions and got != dimensions:
         raise ProviderError(
             f"{name} was asked for {dimensions} dimensions but returned {got}: it ignores dimensions=, so "
@@ -188,27 +219,35 @@ def _check_answer(p: Provider, rows: list, start: int, dimensions: int | None, w
     return _normalize(matrix)
 
 
-def local_response(texts: str | Iterable[str], dimensions: int | None = None, model: str | None = None):
-    """What ``client.embeddings.create(...)`` returns, made in-process by a local model.
+#: How the last shortened vectors of each provider were made: "server" (it honoured dimensions=) or
+#: "client" (it ignored it, and the helper cut and renormalized a model trained for that).
+_dimensions_made: dict[tuple, str] = {}
 
-    Lets the offline lesson show the response's anatomy (``data``, ``embedding``, ``usage``);
-    the token count is the local tokenizer's. ``model`` defaults to the active local model.
-    """
-    from openai.types import CreateEmbeddingResponse, Embedding
-    from openai.types.create_embedding_response import Usage
 
-    texts = _check_texts(texts)
-    if model is None:
-        active = get_provider()
-        model = active.model if active.is_local else LOCAL_MODEL
-    vectors = _embed(Provider("local", model), texts, dimensions, len(texts), progress=False)
-    tokens = local.count_tokens(model, texts)
-    return CreateEmbeddingResponse(
-        object="list",
-        model=model,
-        data=[Embedding(object="embedding", index=i, embedding=v.tolist()) for i, v in enumerate(vectors)],
-        usage=Usage(prompt_tokens=tokens, total_tokens=tokens),
-    )
+def _note_dimensions(p: Provider, dimensions: int, where: str) -> None:
+    key = (p.host, str(p.base_url), p.model)
+    if where == "client" and _dimensions_made.get(key) != "client":
+        import warnings
+
+        warnings.warn(how_dimensions_were_made(p, where, dimensions), stacklevel=4)
+    _dimensions_made[key] = where
+
+
+def how_dimensions_were_made(p: Provider | None = None, where: str | None = None, dimensions: int | None = None) -> str:
+    """One sentence saying whether the provider shortened the last vectors itself or the helper did."""
+    p = p or get_provider()
+    where = where or _dimensions_made.get((p.host, str(p.base_url), p.model))
+    width = f"{dimensions} " if dimensions else ""
+    if p.is_local:
+        return f"{p.model} runs in-process: the helper keeps its first {width}dimensions and renormalizes."
+    if where == "server":
+        return f"{p.model} at {p.host} made the {width}dimensions itself (it honours dimensions=)."
+    if where == "client":
+        return (
+            f"{p.model} at {p.host} ignored dimensions= and sent full vectors: the helper kept the first "
+            f"{width}numbers and renormalized them, which is right for this model (it was trained for it)."
+        )
+    return f"No shortened vectors from {p.model} yet in this session."
 
 
 def embed_query(text: str, embeddings: Mapping[str, list[float]]) -> np.ndarray:
@@ -227,14 +266,15 @@ def embed_query(text: str, embeddings: Mapping[str, list[float]]) -> np.ndarray:
     p = get_provider()
     if info.get("model") == p.model:
         # Same model: a shortened cache gets a shortened query.
-        native = NATIVE_DIMENSIONS.get(_bare_model_name(p.model))
-        return embed(text, dimensions=width if native and width < native else None, provider=p)[0]
+        native = native_dimensions(p.model)
+        dims = width if native and width < native else None
+        return embed(text, dimensions=dims, input_type="query", provider=p)[0]
     if info.get("model"):
         raise DimensionMismatchError(
             f"These embeddings come from {info['model']}, but the active model is {p.model}: their vectors "
             f"are not comparable. Set API_HOST for that model, or search with one of the file's own vectors."
         )
-    vector = embed(text, provider=p)[0]
+    vector = embed(text, input_type="query", provider=p)[0]
     if vector.shape[0] != width:
         raise DimensionMismatchError(
             f"The query has {vector.shape[0]} dimensions ({p.model}) but the embeddings have {width}: they "

@@ -41,13 +41,37 @@ class Secret:
 
 
 def redact_url(url: str | None) -> str | None:
-    """The URL without a user name or password in it: https://user:pass@host/v1 -> https://***@host/v1."""
+    """The URL without a user name or password in it: https://user:pass@host/v1 -> https://***@host/v1.
+
+    Also when the scheme is missing (``user:pass@host/v1``) or the value is only a netloc, and whatever
+    the scheme (``mysql://``, ``postgresql://``): everything before the last ``@`` of the address part.
+    """
     if not url:
         return url
-    parts = urlsplit(str(url))
-    if "@" not in parts.netloc:
-        return str(url)
-    return urlunsplit(parts._replace(netloc=f"{HIDDEN}@{parts.netloc.rsplit('@', 1)[1]}"))
+    text = str(url)
+    parts = urlsplit(text)
+    if parts.scheme and parts.netloc:
+        if "@" not in parts.netloc:
+            return text
+        return urlunsplit(parts._replace(netloc=f"{HIDDEN}@{parts.netloc.rsplit('@', 1)[1]}"))
+    # No scheme://: the address is whatever comes before the first "/", "?" or "#".
+    scheme, sep, rest = text.partition("://")
+    head, tail = (scheme + sep, rest) if sep else ("", text)
+    address = re.split(r"[/?#]", tail, maxsplit=1)[0]
+    if "@" not in address:
+        return text
+    return head + f"{HIDDEN}@" + tail[len(address.rsplit("@", 1)[0]) + 1 :]
+
+
+class SafeURL(str):
+    """A URL that prints without its password: ``repr()`` (and so ``vars()`` and dataclass reprs) redact it.
+
+    ``str()`` keeps the whole URL, for the client that needs it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(redact_url(str(self)))
 
 
 def redact(text: str, *secrets: Secret | str | None) -> str:
@@ -57,4 +81,6 @@ def redact(text: str, *secrets: Secret | str | None) -> str:
         if value and len(value) >= 4:
             text = text.replace(value, HIDDEN)
     text = re.sub(r"(\w+://)[^/\s@]+@", rf"\1{HIDDEN}@", text)
+    # user:pass@host without a scheme in front
+    text = re.sub(r"(?<![\w/@.:-])[\w.%+-]+:[^/\s@:]+@(?=[\w.-]+[:/\s'\"]|[\w.-]+$)", f"{HIDDEN}@", text)
     return SECRET_PATTERN.sub(HIDDEN, text)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
 from functools import lru_cache
 
 import numpy as np
@@ -20,18 +19,18 @@ from .config import Provider, get_provider
 from .errors import ConfigurationError, ProviderError
 from .redact import redact, redact_url
 
-NAMES = {"github": "GitHub Models", "azure": "Azure OpenAI", "openai": "OpenAI", "ollama": "Ollama"}
+NAMES = {"azure": "Azure OpenAI", "openai": "OpenAI", "ollama": "Ollama", "local": "The in-process model"}
 ENDPOINT_VARIABLES = {
-    "github": "GITHUB_MODELS_ENDPOINT",
     "azure": "AZURE_OPENAI_ENDPOINT",
     "openai": "OPENAI_BASE_URL",
     "ollama": "OLLAMA_ENDPOINT",
+    "local": "API_HOST",
 }
 MODEL_VARIABLES = {
-    "github": "GITHUB_EMBEDDING_MODEL",
     "azure": "AZURE_OPENAI_EMBEDDING_DEPLOYMENT",
     "openai": "OPENAI_EMBEDDING_MODEL",
     "ollama": "OLLAMA_EMBEDDING_MODEL",
+    "local": "LOCAL_EMBEDDING_MODEL",
 }
 OFFLINE = "set API_HOST=local to work offline"
 # How providers word "this request is too big" (tokens or texts); then the batch is halved and sent again.
@@ -39,27 +38,45 @@ TOO_LARGE = re.compile(
     r"too (large|long)|too many (tokens|inputs)|tokens_limit_reached|context length|max(imum)?\b[^.]{0,40}\btokens",
     re.IGNORECASE,
 )
+# A connection that closed before any answer (a restarted proxy, a server that dropped it): sent once more.
+DROPPED = ("RemoteProtocolError", "ReadError", "WriteError", "ConnectionResetError", "BrokenPipeError")
 
 # ---------------------------------------------------------------- clients
 
 
 def get_client(provider: Provider | None = None):
-    """An ``openai.OpenAI`` client for the active provider (not for API_HOST=local), for the lessons' own
-    calls: it gives up after 5 s without a connection or 20 s without an answer, and retries once."""
-    p = provider or get_provider()
-    if p.is_local:
-        raise ConfigurationError(
-            "API_HOST=local runs the shipped model in-process: there is no OpenAI client. "
-            "Use embed(), or set API_HOST to github, azure, openai or ollama."
-        )
-    return _client(p).with_options(max_retries=config.CLIENT_MAX_RETRIES)
+    """An ``openai.OpenAI`` client for the active provider, for the lessons' own calls, on every host.
+
+    With ``API_HOST=local`` its requests are answered in-process by the local model (see sdk.py): no
+    socket, no port, the SDK's own response objects. ``client.embeddings.create(...)`` waits at most
+    about 30 s in all, retries what may pass on a second try, turns a failure into one sentence (a
+    ProviderError), and checks the vectors it returns the way ``embed()`` does.
+    """
+    from .sdk import lesson_client
+
+    return lesson_client(provider or get_provider())
 
 
 @lru_cache(maxsize=8)
 def _client(p: Provider):
-    """The client the helper itself uses: no retries of its own (request_vectors does them)."""
+    """The client the helper itself uses: no retries of its own (``with_patience`` does them)."""
     import openai
 
+    return openai.OpenAI(**client_options(p))
+
+
+def client_options(p: Provider) -> dict:
+    """How to build an ``openai.OpenAI`` for ``p``: its address, its key or Entra ID token provider (keyless
+    Azure: azure-identity's bearer-token provider as the SDK's ``api_key``), and for ``local`` the
+    in-process transport. SDK retries off, the helper's time limits."""
+    import openai
+
+    timeout = openai.Timeout(config.READ_TIMEOUT, connect=config.CONNECT_TIMEOUT)
+    if p.is_local:
+        from .sdk import local_http_client
+
+        return dict(base_url=sdk_local_url(), api_key="local", max_retries=0, timeout=timeout,
+                    http_client=local_http_client(p.model))  # fmt: skip
     api_key = p.api_key.value if p.api_key else None
     if p.use_azure_identity:
         try:
@@ -69,12 +86,16 @@ def _client(p: Provider):
                 "Keyless Azure needs azure-identity: pip install azure-identity (or set AZURE_OPENAI_API_KEY)."
             ) from err
         api_key = get_bearer_token_provider(DefaultAzureCredential(), "https://cognitiveservices.azure.com/.default")
-    timeout = openai.Timeout(config.READ_TIMEOUT, connect=config.CONNECT_TIMEOUT)
-    return openai.OpenAI(base_url=p.base_url, api_key=api_key, max_retries=0, timeout=timeout)
+    return dict(base_url=str(p.base_url), api_key=api_key, max_retries=0, timeout=timeout)
+
+
+def sdk_local_url() -> str:
+    """The base URL of the in-process client: never resolved, never connected to (``.invalid`` is reserved)."""
+    return "http://in-process.invalid/v1"
 
 
 def provider_name(p: Provider) -> str:
-    """'GitHub Models', or 'The server at 127.0.0.1:8000' for an OpenAI-compatible server of your own."""
+    """'Azure OpenAI', or 'The server at 127.0.0.1:8000' for an OpenAI-compatible server of your own."""
     if p.host == "openai" and p.base_url:
         return f"The server at {redact_url(p.base_url).split('://', 1)[-1].split('/', 1)[0]}"
     return NAMES[p.host]
@@ -93,31 +114,47 @@ class BatchTooLarge(Exception):
 
 def request_vectors(p: Provider, texts: list[str], dimensions: int | None, patience) -> list[list[float]]:
     """One request for ``texts``: their vectors, in order. Raises ProviderError, or BatchTooLarge."""
+    extra = {"dimensions": dimensions} if dimensions else {}
+
+    def send(timeout):
+        return _client(p).embeddings.with_raw_response.create(
+            model=p.model, input=texts, encoding_format="float", timeout=timeout, **extra
+        )
+
+    raw = with_patience(p, patience, send)
+    return _vectors_from(raw.http_response, p, len(texts))
+
+
+def with_patience(p: Provider, patience, send, *, passthrough=()):
+    """``send(timeout)`` with the retries and waits ``patience`` allows: its answer, or one sentence.
+
+    Retried: a read that timed out (``patience.read_retries`` times), a connection dropped before any
+    answer (once), a 429 or a server error (``patience.retries`` times, after the wait the provider asks
+    for or a growing pause). Nothing waits past ``patience.budget`` seconds from the first try: a wait
+    that would is reported at once. Raises ProviderError (or BatchTooLarge, or any of ``passthrough``).
+    ``patience.announce(reason)``, when set, is told what the request is waiting for (a progress bar).
+    """
     import openai
 
     pacer = pacing.pacer_for(p)
     name = provider_name(p)
-    started = time.monotonic()
+    started = pacing.now()
     deadline = started + patience.budget
-    extra = {"dimensions": dimensions} if dimensions else {}
-    timeouts = failures = 0
+    timeouts = failures = dropped = 0
     while True:
         wait, why = pacer.wait_time()  # the per-minute limit, or what the last refusal asked for
-        if failures > patience.retries or (wait > 0 and wait + 1 > deadline - time.monotonic()):  # +1 s to send
-            raise ProviderError(_wait_message(p, pacer, wait, why, time.monotonic() - started))
+        if failures > patience.retries or (wait > 0 and wait + 1 > deadline - pacing.now()):  # +1 s to send
+            raise ProviderError(_wait_message(p, pacer, wait, why, pacing.now() - started))
         if wait > 0:
             patience.wait(wait, f"{name}: {why}")
-        left = deadline - time.monotonic()
-        read = min(patience.read, left)
+        left = deadline - pacing.now()
         pacer.record_request()
+        if patience.announce:
+            patience.announce(f"{name}: waiting for an answer (up to {pacing.duration(max(left, 0))})")
         try:
-            raw = _client(p).embeddings.with_raw_response.create(
-                model=p.model,
-                input=texts,
-                encoding_format="float",
-                timeout=openai.Timeout(read, connect=min(patience.connect, left)),
-                **extra,
-            )
+            answer = send(openai.Timeout(min(patience.read, left), connect=min(patience.connect, left)))
+        except passthrough:
+            raise
         except openai.APITimeoutError as err:
             if type(err.__cause__).__name__ == "ConnectTimeout":
                 raise ProviderError(
@@ -125,16 +162,20 @@ def request_vectors(p: Provider, texts: list[str], dimensions: int | None, patie
                     f"{ENDPOINT_VARIABLES[p.host]}, or {OFFLINE}."
                 ) from None
             timeouts += 1
-            if timeouts > patience.read_retries or deadline - time.monotonic() < 0.5:
+            if timeouts > patience.read_retries or deadline - pacing.now() < 0.5:
                 raise ProviderError(
-                    f"{name} accepted the connection but sent no answer in {time.monotonic() - started:.0f} s "
+                    f"{name} accepted the connection but sent no answer in {pacing.now() - started:.0f} s "
                     f"({timeouts} tries): it may be overloaded, so try again later, or {OFFLINE}."
                 ) from None
             continue
         except openai.APIConnectionError as err:
-            raise ProviderError(_connection_message(p, err)) from None
+            if _dropped(err) and not dropped and deadline - pacing.now() > 1:
+                dropped += 1  # closed before any answer: once more, on a new connection
+                continue
+            raise ProviderError(_connection_message(p, err, dropped)) from None
         except openai.APIStatusError as err:
             status, text = err.status_code, _server_text(err, p)
+            pacer.learn(err.response.headers)
             # Too big for the provider (tokens or texts): the caller halves the batch.
             if status == 413 or (TOO_LARGE.search(text) and (status != 429 or "too large" in text.lower())):
                 raise BatchTooLarge(text) from None
@@ -153,7 +194,22 @@ def request_vectors(p: Provider, texts: list[str], dimensions: int | None, patie
                 f"Keyless Azure found no signed-in identity ({type(err).__name__}): run `az login` (the "
                 f"'Cognitive Services OpenAI User' role on the resource is needed too), or set AZURE_OPENAI_API_KEY."
             ) from None
-        return _vectors_from(raw.http_response, p, len(texts))
+        pacer.learn(_headers_of(answer))
+        return answer
+
+
+def _dropped(err) -> bool:
+    cause, seen = err.__cause__, 0
+    while cause is not None and seen < 5:
+        if type(cause).__name__ in DROPPED or "without sending a response" in str(cause):
+            return True
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1
+    return False
+
+
+def _headers_of(answer):
+    response = getattr(answer, "http_response", None) or getattr(answer, "_response", None)
+    return getattr(response, "headers", None)
 
 
 def _azure_sign_in_errors() -> tuple[type[BaseException], ...]:
@@ -191,9 +247,14 @@ def _server_text(err, p: Provider) -> str:
     return text[:200] + ("…" if len(text) > 200 else "") or "no details"
 
 
-def _connection_message(p: Provider, err) -> str:
+def _connection_message(p: Provider, err, dropped: int = 0) -> str:
     cause = str(err.__cause__ or err)
     variable = ENDPOINT_VARIABLES[p.host]
+    if dropped or _dropped(err):
+        return (
+            f"{provider_name(p)} closed the connection without an answer, twice: check the network and "
+            f"{variable}, try again in a minute, or {OFFLINE}."
+        )
     if "refused" in cause.lower():
         start = "start Ollama (`ollama serve`) or " if p.host == "ollama" else ""
         return f"Nothing answers at {_url(err)} (connection refused): {start}check {variable}, or {OFFLINE}."
@@ -212,10 +273,13 @@ def _wait_message(p: Provider, pacer, wait: float, why: str, elapsed: float) -> 
             f"{name} allows {pacer.limits.per_minute} requests a minute and they are used up: run the cell again "
             f"in {pacing.duration(wait)}, or {OFFLINE}."
         )
+    if why == "quota used up":
+        return (
+            f"{name} says its {pacer.last_error or 'requests'} for now are used up (x-ratelimit headers): run the "
+            f"cell again in {pacing.duration(wait)}, or {OFFLINE}."
+        )
     if pacer.asked_to_wait and wait >= 1:
-        daily = p.host == "github" and wait > 600  # longer than any per-minute limit
-        daily = " (the free tier's 150 requests a day are probably used up)" if daily else ""
-        return f"{name} asks to wait {pacing.duration(wait)}{daily}: run the cell again after that, or {OFFLINE}."
+        return f"{name} asks to wait {pacing.duration(wait)}: run the cell again after that, or {OFFLINE}."
     if pacer.because == "429":
         return f"{name} is still refusing requests (429, too many): wait a minute and run the cell again, or {OFFLINE}."
     return (
@@ -224,16 +288,26 @@ def _wait_message(p: Provider, pacer, wait: float, why: str, elapsed: float) -> 
     )
 
 
+RETIREMENT_HEADERS = ("sunset", "deprecation", "x-deprecated", "x-sunset")
+
+
 def _status_message(p: Provider, err, status: int, text: str) -> str:
     name = provider_name(p)
+    headers = err.response.headers if err.response is not None else {}
+    if status == 410 or (status == 403 and any(h in headers for h in RETIREMENT_HEADERS)):
+        return (
+            f"{name} answered {status} ({text}): this service or the model {p.model!r} is gone (retired), so "
+            f"asking again will not help. Choose a current model in {MODEL_VARIABLES[p.host]}, another "
+            f"API_HOST (azure, openai or ollama), or {OFFLINE}."
+        )
     if status in (401, 403):
         fix = {
-            "github": f"check {p.key_source or 'GITHUB_TOKEN'}: it needs the 'models' permission",
             "azure": f"check {p.key_source}"
             if p.api_key
             else "check your `az login` and the 'Cognitive Services OpenAI User' role on the resource",
             "openai": f"check {p.key_source or 'OPENAI_API_KEY'} at https://platform.openai.com/api-keys",
             "ollama": "Ollama needs no key, so check OLLAMA_ENDPOINT",
+            "local": "the in-process model needs no key",
         }[p.host]
         what = "refused the credentials" if status == 401 else f"denied access to {p.model}"
         return f"{name} {what} ({status}: {text}): {fix}."
