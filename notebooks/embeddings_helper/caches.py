@@ -4,11 +4,17 @@
     EMBEDDINGS_DIR     where caches are built, and looked for first: EMBEDDINGS_CACHE_DIR if set,
                        otherwise data/embeddings/ as well (git ignores the files built there)
 
+A cache is used only when it matches its dataset: one vector per row of the CSV (its "complete"
+flag alone is not enough), of the model's width, every one finite and not zero (see _mismatch and
+storage.check_vectors). One that does not match is completed, embedding only what it lacks, when
+the active provider can; otherwise the error names the file and how to fix it.
+
 A build never loses work: vectors whose text has not changed are reused, every answer is checked
 before it is kept, progress is saved after each request in a staging file (``<cache>.partial``),
-and the cache itself is replaced only by a complete one. Two builds of one cache wait for each
-other. When nothing can be written (a read-only checkout, a full disk), the vectors are kept in
-memory for the session, with a warning.
+and the cache itself is replaced only by a complete one, checked before it is saved. Two builds of
+one cache wait for each other, whichever OS users run them (storage.build_lock). When nothing can
+be written (a read-only checkout, a full disk), the vectors are kept in memory for the session,
+with a warning.
 """
 
 from __future__ import annotations
@@ -27,10 +33,27 @@ from pathlib import Path
 import numpy as np
 
 from . import config, pacing
-from .config import BATCH_SIZE, DATA_DIR, DATASETS, LOCAL_MODELS, REPO_ROOT, Provider, get_provider
-from .embedding import _check_batch_size, _check_dimensions, _embed, remote_batches
+from .config import (
+    BATCH_SIZE,
+    DATA_DIR,
+    DATASETS,
+    LOCAL_MODELS,
+    NATIVE_DIMENSIONS,
+    REPO_ROOT,
+    Provider,
+    get_provider,
+)
+from .embedding import _check_batch_size, _check_dimensions, _embed, remote_batches, with_task_prefix
 from .errors import CacheError, ConfigurationError, ProviderError
-from .storage import EmbeddingSet, build_lock, read_embeddings_file, remove_orphans, write_json_atomic
+from .storage import (
+    EmbeddingSet,
+    build_lock,
+    check_vectors,
+    read_embeddings_file,
+    remove_orphans,
+    say,
+    write_json_atomic,
+)
 
 SHIPPED_DIR = DATA_DIR / "embeddings"
 
@@ -94,14 +117,35 @@ def _candidates(path: Path) -> list[Path]:
     return [f for i, f in enumerate(places) if f.exists() and f not in places[:i]]
 
 
-def _advice(path: Path) -> str:
-    """What to do with a file that cannot be read: depends on whose file it is."""
+def _advice(path: Path, rebuild: str | None = None) -> str:
+    """What to do with a file that cannot be read or used: depends on whose file it is.
+    ``rebuild`` is how to build it again (by default, load_embeddings(<its dataset>, force=True))."""
     folder = path.resolve().parent
+    if rebuild is None:
+        dataset = path.name.split("__", 1)[0]
+        rebuild = f"load_embeddings({dataset if dataset in DATASETS else '...'!r}, force=True)"
     if folder == SHIPPED_DIR.resolve():
-        return f"restore it with `git checkout -- {path.relative_to(REPO_ROOT)}`, or delete it to rebuild it."
+        where = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+        return say(
+            f"restore it with `git checkout -- {where}`, or rebuild it with {rebuild}.",
+            f"restáuralo con `git checkout -- {where}`, o vuelve a construirlo con {rebuild}.",
+        )
     if folder == EMBEDDINGS_DIR.resolve():
-        return "delete it, and it will be built again."
-    return "check that it is the file you meant: load_embeddings() reads a JSON object of {title: [numbers]}."
+        return say(
+            f"rebuild it with {rebuild} (or delete it, and it will be built again).",
+            f"vuelve a construirlo con {rebuild} (o bórralo, y se construirá de nuevo).",
+        )
+    return say(
+        "check that it is the file you meant: load_embeddings() reads a JSON object of {title: [numbers]}.",
+        "revisa que sea el archivo que querías: load_embeddings() lee un objeto JSON de {título: [números]}.",
+    )
+
+
+def _native_width(model: str | None) -> int | None:
+    """The width of a model's full vectors, when known without asking it."""
+    if not model:
+        return None
+    return NATIVE_DIMENSIONS.get(model) or NATIVE_DIMENSIONS.get(model.split("/", 1)[-1])
 
 
 def _read(path: Path) -> EmbeddingSet:
@@ -130,6 +174,7 @@ def build_cache(
     texts = dataset_texts(dataset)
     path = cache_path(dataset, p.model, dimensions)
     staging = path.with_name(path.name + ".partial")
+    width = dimensions or _native_width(p.model)
 
     def waiting():
         print(f"Another process is building {path.name}; waiting for it to finish…", file=sys.stderr)
@@ -137,19 +182,57 @@ def build_cache(
     with build_lock(path, timeout=config.BUILD_BUDGET, on_wait=waiting):
         remove_orphans(path)
         remove_orphans(staging)
-        on_disk = {f: _read(f) for f in _candidates(path)}
-        model = on_disk[path].info.get("model") if path in on_disk else p.model
-        if model != p.model:  # checked even with force: a file that belongs to another model is never replaced
-            raise CacheError(
-                f"{path} holds vectors of {model!r}, not {p.model!r}; it was not changed. Move it away first."
-            )
+        on_disk = {}
+        for f in _candidates(path):
+            try:
+                on_disk[f] = _read(f)
+            except CacheError:
+                if not force:  # the message says how to fix it, force=True among the ways
+                    raise
+                if f == path:  # force ignores a broken file, but not one that belongs to another model
+                    _check_model(path, _recorded_model(path), p.model)
+        if path in on_disk:  # checked even with force: a file that belongs to another model is never replaced
+            _check_model(path, on_disk[path].info.get("model"), p.model)
         sources = [_in_memory.get(str(path)), _in_memory.get(str(staging)), *on_disk.values()]
-        sources.append(_read_staging(staging, p.model))
-        finished = [s for s in sources if s is not None and _is_current(s, texts)]
-        if finished and not force:  # e.g. another process built it while this one waited
+        sources = [s for s in [*sources, _read_staging(staging, p.model)] if s is not None]
+        if force:
+            return _embed_missing(p, dataset, texts, {}, dimensions, batch_size, path, staging)
+        problems = {id(s): _mismatch(s, texts, width, dataset) for s in sources}
+        finished = [s for s in sources if problems[id(s)] is None]
+        if finished:  # e.g. another process built it while this one waited
             return finished[0]
-        vectors = {} if force else _reusable(texts, [s for s in sources if s is not None])
+        for s in on_disk.values():
+            if s.info.get("complete", True) and s.info.get("texts_sha256") in (None, _texts_sha256(texts)):
+                print(  # it claims to be complete and up to date, but is not: say why it is not used as it is
+                    say(
+                        f"{Path(s.info['path']).name} {problems[id(s)]}: embedding what is missing.",
+                        f"{Path(s.info['path']).name} {problems[id(s)]}: se calcula lo que falta.",
+                    ),
+                    file=sys.stderr,
+                )
+        vectors = _reusable(texts, sources, width)
         return _embed_missing(p, dataset, texts, vectors, dimensions, batch_size, path, staging)
+
+
+def _recorded_model(path: Path) -> str | None:
+    """The model a (possibly broken) cache file says it holds, if it can be read at all."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return data.get("model") if isinstance(data, dict) and isinstance(data.get("embeddings"), dict) else None
+
+
+def _check_model(path: Path, model: str | None, expected: str) -> None:
+    if model is not None and model != expected:
+        raise CacheError(
+            say(
+                f"{path} holds vectors of {model!r}, not {expected!r}; it was not changed. Move it away first.",
+                f"{path} contiene vectores de {model!r}, no de {expected!r}; no se modificó. Muévelo a otra "
+                f"carpeta primero.",
+            )
+        )
 
 
 def _embed_missing(p, dataset, texts, vectors, dimensions, batch_size, path, staging) -> EmbeddingSet:
@@ -158,6 +241,7 @@ def _embed_missing(p, dataset, texts, vectors, dimensions, batch_size, path, sta
 
     hashes = {k: _text_hash(t) for k, t in texts.items()}
     todo = [k for k in texts if k not in vectors]
+    width = dimensions or _native_width(p.model)
     in_process = p.is_local or p.host == "sentence-transformers"
     writable = True
 
@@ -179,10 +263,12 @@ def _embed_missing(p, dataset, texts, vectors, dimensions, batch_size, path, sta
 
     with tqdm(total=len(todo), desc=f"{dataset} with {p.model}", unit="text", disable=in_process or not todo) as bar:
         if in_process:
-            batches = [(0, _embed(p, [texts[k] for k in todo], dimensions, batch_size, progress=False))] if todo else []
+            documents = with_task_prefix(p.model, [texts[k] for k in todo], "document")  # rows are documents
+            batches = [(0, _embed(p, documents, dimensions, batch_size, progress=False))] if todo else []
         else:
             patience = pacing.for_builds(None if bar.disable else bar)
-            batches = remote_batches(p, [texts[k] for k in todo], dimensions, batch_size, patience)
+            documents = with_task_prefix(p.model, [texts[k] for k in todo], "document")  # rows are documents
+            batches = remote_batches(p, documents, dimensions, batch_size, patience)
         try:
             for start, matrix in batches:
                 rows = np.round(matrix.astype(np.float64), 7).tolist()  # 7 decimals: float32 precision, smaller JSON
@@ -190,14 +276,14 @@ def _embed_missing(p, dataset, texts, vectors, dimensions, batch_size, path, sta
                 vectors.update(zip(todo[start : start + len(rows)], rows, strict=True))
                 bar.update(len(rows))
                 if len(vectors) < len(texts) and writable:
-                    writable = _save(staging, payload(complete=False))
+                    writable = _save(staging, _checked(payload(complete=False), texts, width, staging))
         except ProviderError as err:
             if vectors:
                 raise ProviderError(
                     f"{err} The {len(vectors)} vectors made so far are kept: run it again to continue."
                 ) from None
             raise
-    final = payload(complete=True)
+    final = _checked(payload(complete=True), texts, width, path)
     saved = _save(path, final, warn=writable)  # one warning per build is enough
     if saved:
         staging.unlink(missing_ok=True)
@@ -217,28 +303,104 @@ def _read_staging(staging: Path, model: str) -> EmbeddingSet | None:
     return progress if progress.info.get("model") == model else None
 
 
-def _is_current(cached: EmbeddingSet, texts: Mapping[str, str]) -> bool:
-    """Complete, and made from exactly these texts."""
-    return cached.info.get("complete", True) and cached.info.get("texts_sha256") in (None, _texts_sha256(texts))
+def _checked(payload: dict, texts: Mapping[str, str], width: int | None, target: Path) -> dict:
+    """``payload`` if it would be trusted when read back (see _mismatch); a CacheError, and nothing saved, if not."""
+    candidate = EmbeddingSet(payload["embeddings"], payload, payload["text_hashes"])
+    try:
+        check_vectors(target, payload["embeddings"], payload["dimensions"])
+        problem = _mismatch(candidate, texts, width, payload["dataset"]) if payload["complete"] else None
+    except CacheError as err:
+        problem = str(err).rstrip(".")
+    if problem:
+        raise CacheError(
+            say(
+                f"{target.name} was not saved, because {problem}. Nothing was lost: run it again; if it happens "
+                f"again, rebuild with load_embeddings({payload['dataset']!r}, force=True).",
+                f"{target.name} no se guardó, porque {problem}. No se perdió nada: vuelve a ejecutarlo; si se "
+                f"repite, reconstruye con load_embeddings({payload['dataset']!r}, force=True).",
+            )
+        )
+    return payload
 
 
-def _reusable(texts: Mapping[str, str], sources: list[EmbeddingSet]) -> dict[str, list[float]]:
-    """The vectors, among ``sources``, that were made from the same text as now."""
+def _mismatch(cached: EmbeddingSet, texts: Mapping[str, str], width: int | None, dataset: str) -> str | None:
+    """Why ``cached`` cannot be used as the cache of these texts, or None when it can.
+
+    A cache is used only when it is complete, made from these texts, holds exactly one vector per
+    row of the dataset (no more, no fewer, whatever it records), and its vectors have the model's
+    width. (Its vectors themselves were checked when it was read: numbers, finite, not zero.)
+    """
+    csv_name = f"data/{DATASETS[dataset][0]}" if dataset in DATASETS else dataset
+    if not cached.info.get("complete", True):
+        return say("is an unfinished build", "es una construcción sin terminar")
+    missing = [k for k in texts if k not in cached]
+    extra = [k for k in cached if k not in texts]
+    if missing:
+        shown = ", ".join(repr(k) for k in missing[:3]) + (", …" if len(missing) > 3 else "")
+        return say(
+            f"holds {len(texts) - len(missing)} of the {len(texts)} rows of {csv_name} (missing: {shown})",
+            f"contiene {len(texts) - len(missing)} de las {len(texts)} filas de {csv_name} (faltan: {shown})",
+        )
+    if extra:
+        shown = ", ".join(repr(k) for k in extra[:3]) + (", …" if len(extra) > 3 else "")
+        return say(
+            f"holds {len(extra)} rows that {csv_name} does not have ({shown})",
+            f"contiene {len(extra)} filas que {csv_name} no tiene ({shown})",
+        )
+    if _count_mismatch(cached):
+        return _count_mismatch(cached)
+    if width and cached.dimensions != width:
+        model = cached.info.get("model") or say("its model", "su modelo")
+        return say(
+            f"holds {cached.dimensions}-dimensional vectors, but {model} makes {width}-dimensional ones here",
+            f"contiene vectores de {cached.dimensions} dimensiones, pero {model} los da aquí de {width}",
+        )
+    if cached.info.get("texts_sha256") not in (None, _texts_sha256(texts)):
+        return say(
+            f"was made from other texts than {csv_name} holds now",
+            f"se hizo con textos distintos de los que tiene ahora {csv_name}",
+        )
+    return None
+
+
+def _count_mismatch(cached: EmbeddingSet) -> str | None:
+    """Why the number of rows a cache records is not the number it holds, or None."""
+    count = cached.info.get("count")
+    if count is None or count == len(cached):
+        return None
+    return say(
+        f"records {count} rows but holds {len(cached)}", f"dice tener {count} filas, pero contiene {len(cached)}"
+    )
+
+
+def _reusable(texts: Mapping[str, str], sources: list[EmbeddingSet], width: int | None) -> dict[str, list[float]]:
+    """The vectors, among ``sources``, that were made from the same text as now, with the model's width
+    (when it is known; otherwise the width of the first source that has some)."""
     whole = _texts_sha256(texts)
     found: dict[str, list[float]] = {}
     for source in sources:
+        if not source or (width and source.dimensions != width):
+            continue
         same_texts = source.info.get("texts_sha256") == whole
+        before = len(found)
         for key, text in texts.items():
             if key in source and key not in found and (same_texts or source.text_hashes.get(key) == _text_hash(text)):
                 found[key] = source[key]
+        if len(found) > before:
+            width = source.dimensions
     return found
 
 
 def _check_same_width(row: list[float], vectors: Mapping[str, list[float]], path: Path) -> None:
     if vectors and len(row) != len(next(iter(vectors.values()))):
+        held, dataset = len(next(iter(vectors.values()))), path.name.split("__", 1)[0]
         raise CacheError(
-            f"The provider now returns {len(row)}-dimensional vectors, but {path.name} holds "
-            f"{len(next(iter(vectors.values())))}-dimensional ones (did the model change?): rebuild it with force=True."
+            say(
+                f"The provider now returns {len(row)}-dimensional vectors, but {path.name} holds {held}-dimensional "
+                f"ones (did the model change?): rebuild it with load_embeddings({dataset!r}, force=True).",
+                f"El proveedor ahora da vectores de {len(row)} dimensiones, pero {path.name} los tiene de {held} "
+                f"(¿cambió el modelo?): reconstrúyelo con load_embeddings({dataset!r}, force=True).",
+            )
         )
 
 
@@ -264,15 +426,29 @@ def _save(target: Path, payload: dict, warn: bool = True) -> bool:
 # ---------------------------------------------------------------- loading
 
 
-def load_embeddings(dataset_or_path: str | os.PathLike, model: str | None = None) -> EmbeddingSet:
+def load_embeddings(
+    dataset_or_path: str | os.PathLike, model: str | None = None, *, force: bool = False
+) -> EmbeddingSet:
     """Key -> vector for a shipped dataset (``"movies"``, ``"words"``) or a JSON file.
 
     For a dataset, the vectors come from the cache for the active provider's model (or ``model``,
-    e.g. ``MINILM_MODEL``); when the active provider has no cache yet, or its cache is out of date
-    with the CSV, the dataset is embedded (only what is missing) and saved. A path may point to one
-    of this project's cache files or to a plain ``{"title": [numbers], ...}`` file.
+    e.g. ``MINILM_MODEL``); when the active provider has no cache yet, or its cache does not match
+    the CSV (rows missing or changed, an unfinished build, vectors of another width), the dataset is
+    embedded (only what is missing) and saved. ``force=True`` ignores the existing cache and embeds
+    the whole dataset again. A path may point to one of this project's cache files or to a plain
+    ``{"title": [numbers], ...}`` file. Every file is checked before it is used: one width, finite
+    numbers, no vector of zeros.
     """
     if str(dataset_or_path) not in DATASETS:
+        if force:
+            raise ValueError(
+                say(
+                    f"force=True rebuilds the cache of a dataset ({', '.join(map(repr, DATASETS))}); a file given "
+                    f"by its path is read as it is: leave force out, or give the dataset's name.",
+                    f"force=True reconstruye la caché de un conjunto de datos ({', '.join(map(repr, DATASETS))}); "
+                    f"un archivo dado por su ruta se lee tal cual: quita force, o da el nombre del conjunto.",
+                )
+            )
         path = Path(dataset_or_path).expanduser()
         if not path.is_absolute() and not path.exists():
             path = REPO_ROOT / path  # relative to the repository, as well as to the notebook
@@ -280,7 +456,17 @@ def load_embeddings(dataset_or_path: str | os.PathLike, model: str | None = None
             raise CacheError(
                 f"No embeddings file at {dataset_or_path!s}. Use 'movies' or 'words', or the path to a JSON file."
             )
-        return _read(path)
+        cached = _read(path)
+        dataset = cached.info.get("dataset")
+        if dataset in DATASETS and cached.info.get("complete", True):  # a cache of this project: is it whole?
+            texts = dataset_texts(dataset)
+            if cached.info.get("texts_sha256") in (None, _texts_sha256(texts)):
+                problem = _mismatch(cached, texts, None, dataset)
+            else:  # made from an older CSV, and asked for by name: only its own record can be checked
+                problem = _count_mismatch(cached)
+            if problem:
+                raise CacheError(f"{path} {problem}: {_advice(path)}")
+        return cached
 
     dataset = str(dataset_or_path)
     active = get_provider()
@@ -293,20 +479,42 @@ def load_embeddings(dataset_or_path: str | os.PathLike, model: str | None = None
     name = model or active.model
     dims = p.dimensions if p else None
     path = cache_path(dataset, name, dims)
+    if force:
+        if p is None:
+            raise CacheError(
+                say(
+                    f"force=True embeds {dataset} again with the active provider, but {name} is not its model: "
+                    f"set API_HOST (and its model variable) for {name}, then run this again. See README.md, "
+                    f"'Rebuilding the data'.",
+                    f"force=True vuelve a calcular {dataset} con el proveedor activo, pero {name} no es su modelo: "
+                    f"configura API_HOST (y la variable de su modelo) para {name} y vuelve a ejecutar esto. "
+                    f"Consulta README.md, 'Rebuilding the data'.",
+                )
+            )
+        return build_cache(dataset, p, force=True)
     if str(path) in _in_memory:  # built earlier in this session, but it could not be saved
         return _in_memory[str(path)]
     found = _candidates(path)
     texts = dataset_texts(dataset)
+    width = dims or _native_width(name)
+    problems = {}
     for candidate in found:
         cached = _read(candidate)
         if cached.info.get("model") != name:
             raise CacheError(f"{candidate} holds vectors of {cached.info.get('model')!r}, not {name!r}.")
-        if _is_current(cached, texts):
+        problems[candidate] = _mismatch(cached, texts, width, dataset)
+        if problems[candidate] is None:
             return cached
     if found and p is None:
+        first = found[0]
+        fix = _advice(first, "scripts/build_cache.py (README.md, 'Rebuilding the data')")
         raise CacheError(
-            f"{found[0]} does not match data/{DATASETS[dataset][0]} any more, and {name} is not the active "
-            f"provider's model, so it cannot be rebuilt here. See README.md, 'Rebuilding the data'."
+            say(
+                f"{first} {problems[first]}, and {name} is not the active provider's model, so it cannot be "
+                f"rebuilt here: {fix}",
+                f"{first} {problems[first]}, y {name} no es el modelo del proveedor activo, así que no se puede "
+                f"reconstruir aquí: {fix}",
+            )
         )
     if p is None:
         available = sorted(
