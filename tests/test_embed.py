@@ -124,9 +124,10 @@ def test_bad_dimensions(dimensions, words):
         eh.embed("x", dimensions=dimensions, provider=STATIC)
 
 
-@pytest.mark.parametrize("host", ["ollama", "local"])  # nomic-embed-text, use-multilingual-v3
-def test_dimensions_refused_for_a_model_not_trained_to_be_shortened(host):
-    provider = eh.get_provider({"API_HOST": host})  # refused before any request
+@pytest.mark.parametrize(("host", "model"), [("ollama", "bge-m3"), ("local", eh.LOCAL_MODEL)])
+def test_dimensions_refused_for_a_model_not_trained_to_be_shortened(host, model):
+    variable = {"ollama": "OLLAMA_EMBEDDING_MODEL", "local": "LOCAL_EMBEDDING_MODEL"}[host]
+    provider = eh.get_provider({"API_HOST": host, variable: model})  # refused before any request
     with pytest.raises(ValueError, match="does not accept dimensions"):
         eh.embed("x", dimensions=128, provider=provider)
 

@@ -153,6 +153,16 @@ def test_queries_and_documents_reach_ollama_with_their_prefixes(server):
         eh.embed("x", input_type="question", provider=p)
 
 
+def test_a_cache_embeds_its_rows_as_documents(server, monkeypatch, tmp_path):
+    monkeypatch.setattr(eh.caches, "EMBEDDINGS_DIR", tmp_path)
+    server.width = 768
+    p = eh.get_provider({"API_HOST": "ollama", "OLLAMA_ENDPOINT": server.url + "/v1"})  # nomic-embed-text
+    words = eh.build_cache("words", p)
+    sent = [text for r in server.requests for text in r["body"]["input"]]
+    assert len(sent) == len(words) and all(text.startswith("search_document: ") for text in sent)
+    assert set(words) == set(eh.dataset_texts("words"))  # the keys stay the plain words
+
+
 def test_ollama_dimensions_are_sent_and_cut_here_when_the_server_ignores_them(server):
     server.width = 1024
     p = eh.get_provider({"API_HOST": "ollama", "OLLAMA_ENDPOINT": server.url + "/v1",
