@@ -112,3 +112,33 @@ def test_the_secret_scan_recognises_each_kind_of_key(secret):
 def test_the_secret_scan_leaves_ordinary_text_alone(text):
     assert not eh.redact.SECRET_PATTERN.search(text)
     assert eh.redact.redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"API_HOST": "openai", "OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "user:hunter2pass@llm.example.com/v1"},
+        {"API_HOST": "ollama", "OLLAMA_ENDPOINT": "user:hunter2pass@gpu-box:11434/v1"},
+        {"API_HOST": "azure", "AZURE_OPENAI_ENDPOINT":
+            "https://user:hunter2pass@res.openai.azure.com/openai/deployments/emb3/embeddings"},
+        {"API_HOST": "azure", "AZURE_OPENAI_ENDPOINT": "user:hunter2pass@res.openai.azure.com"},
+        {"API_HOST": "openai", "OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "https://user:hunter2pass@h.example/v1/embeddings"},
+    ],
+    ids=["openai-scheme-less", "ollama-scheme-less", "azure-deployment-url", "azure-scheme-less", "full-request-url"],
+)  # fmt: skip
+def test_a_url_mistake_never_repeats_the_password(env):
+    """The message names the mistake and the value to set, with the credentials hidden, in the fix too."""
+    with pytest.raises(eh.ConfigurationError) as err:
+        eh.get_provider(env)
+    message = str(err.value)
+    assert "hunter2pass" not in message and "***@" in message
+
+
+def test_vars_and_asdict_of_a_provider_hide_the_url_password():
+    import dataclasses
+
+    p = eh.get_provider({"API_HOST": "openai", "OPENAI_API_KEY": "sk-" + "s" * 30,
+                         "OPENAI_BASE_URL": "https://user:hunter2pass@h.example/v1"})  # fmt: skip
+    for shown in (repr(p), str(vars(p)), str(dataclasses.asdict(p)), repr(p.base_url)):
+        assert "hunter2pass" not in shown and "sssss" not in shown
+    assert str(p.base_url) == "https://user:hunter2pass@h.example/v1"  # the client still gets the whole URL
