@@ -210,13 +210,18 @@ def _check_answer(p: Provider, rows: list, start: int, dimensions: int | None, w
         )
     if width and got != width:
         raise ProviderError(f"{name} returned {got} numbers per vector, but {width} for the texts before.")
+    check_directions(name, matrix, start)
+    return _normalize(matrix)
+
+
+def check_directions(name: str, matrix: np.ndarray, start: int = 0) -> None:
+    """A ProviderError for the first row with NaN or infinity in it, or of zeros (it has no direction)."""
     bad = np.flatnonzero(~np.isfinite(matrix).all(axis=1))
     if len(bad):
         raise ProviderError(f"{name} returned a vector with NaN or infinity in it, for text {start + bad[0]}.")
     zero = np.flatnonzero(~matrix.any(axis=1))
     if len(zero):
         raise ProviderError(f"{name} returned a vector of zeros for text {start + zero[0]}, which has no direction.")
-    return _normalize(matrix)
 
 
 #: How the last shortened vectors of each provider were made: "server" (it honoured dimensions=) or

@@ -153,7 +153,7 @@ def lesson_client(p: Provider) -> OpenAI:
 
 def check_response(p: Provider, response, dimensions: int | None) -> None:
     """The checks ``embed()`` makes, on an SDK response: a ProviderError naming what is wrong."""
-    from . import remote
+    from . import embedding, remote
 
     name = remote.provider_name(p)
     rows = [item.embedding for item in response.data]
@@ -171,9 +171,4 @@ def check_response(p: Provider, response, dimensions: int | None) -> None:
             f"{name} was asked for {dimensions} dimensions but returned {matrix.shape[1]}: it ignores dimensions=, "
             f"so leave it unset for this model."
         )
-    bad = np.flatnonzero(~np.isfinite(matrix).all(axis=1))
-    if len(bad):
-        raise ProviderError(f"{name} returned a vector with NaN or infinity in it, for text {int(bad[0])}.")
-    zero = np.flatnonzero(~matrix.any(axis=1))
-    if len(zero):
-        raise ProviderError(f"{name} returned a vector of zeros for text {int(zero[0])}, which has no direction.")
+    embedding.check_directions(name, matrix)
