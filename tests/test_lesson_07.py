@@ -5,6 +5,7 @@ PostgreSQL reached through DATABASE_URL."""
 import json
 import math
 import sys
+import time
 import types
 import warnings
 
@@ -151,7 +152,7 @@ def second_server(tmp_path_factory):
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute("CREATE TABLE not_the_lessons (note text)")
         conn.execute("INSERT INTO not_the_lessons VALUES ('keep me')")
-        conn.execute("CREATE TABLE lesson07_movies (leftover int)")  # an earlier run's table: replaced
+        conn.execute("CREATE TABLE lesson07_movies (leftover int)")  # left in public by an older lesson: replaced
     # The server trusts local connections, so a password in the URL is accepted and ignored:
     # enough to check that the lesson never shows it.
     yield plain, plain.replace("postgres:@", f"postgres:{SECRET}@", 1)
@@ -163,21 +164,36 @@ def test_the_lesson_runs_against_the_server_in_database_url(second_server, offli
     assert SECRET in with_password
     monkeypatch.setenv("DATABASE_URL", with_password)  # the kernel inherits it
     parameters = {"EMBEDDINGS": str(foreign_file), "BIG_SIZE": 1_000, "N_QUERIES": 20, "REPEATS": 1}
-    embedded, nb = run_and_read("__import__('embeddings_helper').database._embedded is None", parameters)
-    assert embedded is True, "the lesson started an embedded server although DATABASE_URL was set"
+    seen, nb = run_and_read(IN_ITS_SCHEMA, parameters)
+    assert seen["embedded"] is False, "the lesson started an embedded server although DATABASE_URL was set"
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert "PostgreSQL: DATABASE_URL = postgresql://postgres:***@" in text
     assert SECRET not in json.dumps(nb)
     assert "stand-in year" in text  # the file has no years: the filter section says what it does instead
+    assert seen["search_path"] == f"{seen['schema']}, public" and seen["schema"].startswith("lesson07_")
+    assert seen["tables"] == ["lesson07_movies", "lesson07_phrases"] and seen["rows"] == [50, 1_000]
+    assert seen["column"] == "vector(48)"  # the width of the file, not an assumed one
     with psycopg.connect(plain) as conn:
         assert conn.execute("SELECT note FROM not_the_lessons").fetchall() == [("keep me",)]
-        assert conn.execute("SELECT count(*) FROM lesson07_movies").fetchone()[0] == 50
-        assert conn.execute("SELECT count(*) FROM lesson07_phrases").fetchone()[0] == 1_000
-        column = conn.execute(
-            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
-            "WHERE attrelid = 'lesson07_movies'::regclass AND attname = 'embedding'"
-        ).fetchone()[0]
-        assert column == "vector(48)"  # the width of the file, not an assumed one
+        # The lesson's DROP TABLE IF EXISTS finds a table of its name in public too (search_path: its
+        # schema, then public), as an older version of the lesson left it, and so replaces it as before:
+        assert conn.execute("SELECT to_regclass('public.lesson07_movies')").fetchone()[0] is None
+        start = time.monotonic()
+        while conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (seen["schema"],)).fetchone():
+            assert time.monotonic() - start < 20, "the kernel's schema outlived the kernel"
+            time.sleep(0.1)
+
+
+IN_ITS_SCHEMA = """{
+    "embedded": __import__("embeddings_helper").database._embedded is not None,
+    "schema": __import__("embeddings_helper").database.schema_name(),
+    "search_path": conn.execute("SHOW search_path").fetchone()[0],
+    "tables": [name for (name,) in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                                                "ORDER BY 1")],
+    "rows": [conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name in (TABLE, BIG_TABLE)],
+    "column": conn.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                           "WHERE attrelid = 'lesson07_movies'::regclass AND attname = 'embedding'").fetchone()[0],
+}"""
 
 
 @pytest.fixture
