@@ -70,7 +70,7 @@ class FakeEmbeddingsServer:
     """Speaks enough of POST /v1/embeddings for the openai SDK; records every request.
 
     ``responses`` lists answers to give before behaving normally: a status code (e.g. [500] for one
-    transient failure, [429] * 10 for a lasting rate limit) or a Reply. Like GitHub Models' free tier,
+    transient failure, [429] * 10 for a lasting rate limit) or a Reply. Like a rate-limited provider,
     it can also enforce ``per_minute`` requests per ``window`` seconds (429 with Retry-After), and
     ``max_inputs`` and ``max_tokens`` per request (413). Its token count is a text's UTF-8 bytes, an
     upper bound of what OpenAI's tokenizers count. ``transform`` may spoil the vectors it returns.

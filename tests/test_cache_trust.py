@@ -321,5 +321,5 @@ def test_a_width_change_is_explained_in_spanish(live, spanish):
 
 def test_a_models_width_is_known_with_or_without_its_publisher_prefix():
     assert eh.caches._native_width("text-embedding-3-small") == 1536
-    assert eh.caches._native_width("openai/text-embedding-3-small") == 1536  # GitHub Models' name
+    assert eh.caches._native_width("openai/text-embedding-3-small") == 1536  # a provider-prefixed name
     assert eh.caches._native_width("my-azure-deployment") is None  # unknown: not checked, not guessed
