@@ -124,6 +124,11 @@ def test_a_second_os_user_waits_for_the_build_and_sends_no_request(live, monkeyp
     if os.geteuid() != 0:
         pytest.skip("acting as a second OS user ('nobody', uid 65534) needs root, as the tests run in CI")
     monkeypatch.setattr(eh.caches, "EMBEDDINGS_DIR", shared_folder)
+    # The child may not be able to read the repository (a clone inside a folder private to root): what it
+    # needs from there is read before the fork, and the shipped caches are looked for in the shared folder.
+    rows = eh.load_dataset("words")
+    monkeypatch.setattr(eh.caches, "load_dataset", lambda name: rows)
+    monkeypatch.setattr(eh.caches, "SHIPPED_DIR", shared_folder / "shipped")
     eh.embed("warm up")  # the child cannot read root's Python: everything it needs is imported before fork
     from tqdm.auto import tqdm  # noqa: F401
 

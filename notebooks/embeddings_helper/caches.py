@@ -114,7 +114,15 @@ def cache_path(dataset: str, model: str, dimensions: int | None = None) -> Path:
 def _candidates(path: Path) -> list[Path]:
     """Where a cache may be: where it is built, then among the shipped ones."""
     places = [path, SHIPPED_DIR / path.name]
-    return [f for i, f in enumerate(places) if f.exists() and f not in places[:i]]
+    return [f for i, f in enumerate(places) if _visible(f) and f not in places[:i]]
+
+
+def _visible(path: Path) -> bool:
+    """Whether ``path`` exists for this user: a folder it may not look into (another user's clone) hides it."""
+    try:
+        return path.exists()
+    except PermissionError:
+        return False
 
 
 def _advice(path: Path, rebuild: str | None = None) -> str:
