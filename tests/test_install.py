@@ -34,7 +34,7 @@ def pins(filename):
         if not line or line in EDITABLE_SELF:
             continue
         match = PIN.match(line)
-        assert match, f"{filename}: {line!r} is not pinned with ==; regenerate it with pip-compile (README)"
+        assert match, f"{filename}: {line!r} is not pinned with ==; regenerate it with pip-compile (CONTRIBUTING.md)"
         found[normalized(match[1])] = match[2]
     return found
 
@@ -56,13 +56,13 @@ def test_every_requirement_is_pinned_and_installs_this_repository():
         text = (ROOT / compiled).read_text(encoding="utf-8")
         assert EDITABLE_SELF & set(text.splitlines()), f"{compiled} must install the helper with -e file:."
         missing = intended(source) - set(pins(compiled))
-        assert not missing, f"{source} asks for {sorted(missing)}, not pinned in {compiled}: run pip-compile (README)"
+        assert not missing, f"{source} asks for {sorted(missing)}, not pinned in {compiled}: run pip-compile (CONTRIBUTING.md)"
 
 
 def test_dev_requirements_pin_the_lessons_packages_to_the_same_versions():
     runtime, dev = pins("requirements.txt"), pins("requirements-dev.txt")
     differ = {name: (version, dev.get(name)) for name, version in runtime.items() if dev.get(name) != version}
-    assert not differ, f"requirements.txt vs requirements-dev.txt: {differ}; regenerate both (README)"
+    assert not differ, f"requirements.txt vs requirements-dev.txt: {differ}; regenerate both (CONTRIBUTING.md)"
 
 
 def test_pytorch_stays_out_of_the_lessons_requirements():
