@@ -56,7 +56,9 @@ def test_every_requirement_is_pinned_and_installs_this_repository():
         text = (ROOT / compiled).read_text(encoding="utf-8")
         assert EDITABLE_SELF & set(text.splitlines()), f"{compiled} must install the helper with -e file:."
         missing = intended(source) - set(pins(compiled))
-        assert not missing, f"{source} asks for {sorted(missing)}, not pinned in {compiled}: run pip-compile (CONTRIBUTING.md)"
+        assert not missing, (
+            f"{source} asks for {sorted(missing)}, not pinned in {compiled}: run pip-compile (CONTRIBUTING.md)"
+        )
 
 
 def test_dev_requirements_pin_the_lessons_packages_to_the_same_versions():
