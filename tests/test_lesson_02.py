@@ -11,6 +11,7 @@ from run_notebooks import NOTEBOOKS, execute, offline_kernels
 
 pytestmark = pytest.mark.usefixtures("offline")
 LESSON = NOTEBOOKS / "02_similarity.ipynb"
+SPANISH = NOTEBOOKS / "es" / "02_similitud.ipynb"
 PLOTLY = "application/vnd.plotly.v1+json"
 
 FACTS = """{
@@ -18,11 +19,11 @@ FACTS = """{
     "plain": cosine_similarity(words[word], words[other]),
     "numpy": float(cosine_similarity_np(words[word], words[other])),
     "k_words": k_words, "k_movies": k_movies, "n_words": len(words), "n_movies": len(titles),
-    "neighbours": len(left), "shared": len(shared), "threshold": threshold,
+    "neighbours": len(left), "neighbour_words": list(left["word"]), "shared": len(shared), "threshold": threshold,
     "ranges": {name: [float(s.min()), float(s.max())] for name, s in pair_scores.items()},
     "mean_length": float(np.linalg.norm(mean_direction)), "n_labels": len(labels), "dropped": dropped,
     "explained": float(explained[:3].sum()), "movie": movie, "watched": watched,
-    "suggested": [titles[i] for i in suggestions], "least": [titles[i] for i in farthest],
+    "nearest": list(nearest["title"]), "suggested": [titles[i] for i in suggestions], "least": list(farthest["title"]),
     "average_gap": float(gap), "expected": expected,
     "rank": rank if query_vector is not None and expected is not None else None,
     "hits": hits, "pairs": len(sources)
@@ -56,6 +57,7 @@ def test_plain_and_numpy_cosine_agree(default_run):
 
 def test_the_default_and_minilm_are_genuinely_different_spaces(default_run):
     facts, printed, _ = default_run
+    assert facts["neighbour_words"][:2] == ["animal", "cat"] and facts["word"] not in facts["neighbour_words"]
     assert facts["model"] == LOCAL_MODEL and facts["other_model"] == MINILM_MODEL
     assert facts["neighbours"] == facts["k_words"] == 10
     assert facts["shared"] <= 5  # issue 7's bar: they share at most 5 of the 10 nearest words to "dog"
@@ -74,6 +76,8 @@ def test_score_ranges_differ_by_model_and_embeddings_crowd_into_a_cone(default_r
 
 def test_picture_outliers_and_recommendations(default_run):
     facts, _, nb = default_run
+    assert facts["movie"] not in facts["nearest"] + facts["least"] and len(facts["nearest"]) == 10
+    assert not set(facts["nearest"]) & set(facts["least"])
     assert facts["n_labels"] == 32 and not facts["dropped"]
     assert 0 < facts["explained"] < 1  # the picture is lossy
     assert facts["average_gap"] < 1e-5  # the sum trick gives the same averages as the n x n matrix
@@ -94,23 +98,28 @@ def test_cross_language_with_the_multilingual_default(default_run):
 def test_parameters_are_matched_capped_and_reported():
     groups = {"animals": ["DOG", "cat", "unicornio"], "royalty": ["king", "queen"]}
     facts, printed, nb = run(
-        {"K": 0, "WORD": "DOG", "OTHER_WORD": "kat", "MOVIE": "frozen", "WATCHED": ["moana", "Tangeld", "Zzzz"],
+        {"K": 1, "WORD": "DOG", "OTHER_WORD": "kat", "MOVIE": "frozen", "WATCHED": ["moana", "Tangeld", "Zzzz"],
          "THRESHOLD": 3, "PCA_GROUPS": groups, "INTERACTIVE": False}
     )
     assert facts["word"] == "dog" and facts["movie"] == "Frozen"
     assert facts["other"] != "dog" and "OTHER_WORD = 'kat' is not in the data. Did you mean" in printed
     assert facts["watched"] == ["Moana", "Tangled"] and "'Zzzz' is not in the data" in printed
-    assert facts["k_words"] == facts["k_movies"] == facts["neighbours"] == 1 and "K = 0 is out of range" in printed
+    assert facts["k_words"] == facts["k_movies"] == facts["neighbours"] == 1
     assert facts["threshold"] == 1.0 and "THRESHOLD = 3" in printed
     assert facts["dropped"] == ["unicornio"] and "unicornio" in printed and facts["n_labels"] == 4
     (projector,) = projector_outputs(nb)
     assert PLOTLY not in projector["data"]
 
 
+def test_a_k_below_one_is_refused_with_one_sentence():
+    with pytest.raises(CellExecutionError, match="K must be at least 1, not 0"):
+        execute(LESSON, {"K": 0})
+
+
 def test_a_large_k_and_an_absent_movie_get_a_note():
     facts, printed, _ = run({"K": 1000, "MOVIE": "No Such Film At All"})
     assert facts["k_words"] == facts["n_words"] - 1 and facts["k_movies"] == (facts["n_movies"] - 1) // 2
-    assert "K = 1000 is out of range" in printed
+    assert "K = 1000 is more than" in printed
     assert "MOVIE = 'No Such Film At All' is not in the data" in printed and facts["movie"]
 
 
@@ -133,3 +142,20 @@ def test_the_committed_copy_keeps_a_still_image_for_github():
     (projector,) = projector_outputs(nb)
     assert "text/html" not in projector["data"]  # no plotly.js bundled into the file
     assert len(json.dumps(projector["data"].get(PLOTLY, {}))) < 20_000
+
+
+TALKS_LISTS = {  # the talk's demo notebook: "dog" / "perro", text-embedding-ada-002 and text-embedding-3-small
+    LESSON: ("Azure-Samples/vector-embeddings-demos/blob/main/similarity.ipynb", "| 2 | god 0.87 | horse 0.67 |"),
+    SPANISH: ("Azure-Samples/vector-embeddings-demos/blob/main/spanish/similarity.ipynb",
+              "| 2 | cerdo 0.88 | poroto 0.48 |"),
+}
+
+
+@pytest.mark.parametrize("lesson", list(TALKS_LISTS), ids=lambda p: p.stem)
+def test_the_talks_neighbour_lists_are_quoted_and_cited_before_the_offline_ones(lesson):
+    cells = nbformat.read(lesson, as_version=4).cells
+    source, row = TALKS_LISTS[lesson]
+    (quoted,) = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and source in c.source]
+    assert row in cells[quoted].source and "text-embedding-ada-002" in cells[quoted].source
+    following = next(c for c in cells[quoted + 1:] if c.cell_type == "code")
+    assert "most_similar(words, word, k_words)" in following.source  # the offline lists come right after
