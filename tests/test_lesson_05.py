@@ -1,5 +1,6 @@
 """Facts lesson 05 (quantization) relies on, checked on the shipped data and the OpenAI reference vectors;
-and the lesson's handling of parameters that do not fit the data."""
+the lesson's own results (the talk's «Vaiana» table, recall against exact search, the random-pool baseline);
+and its handling of parameters that do not fit the data."""
 
 import json
 import math
@@ -37,6 +38,16 @@ def to_int8(value, low, high):  # the lesson's plain-Python quantizer
 
 def quantize_int8(matrix, low, high):
     return (np.round((matrix - low) / (high - low) * 255) - 128).astype(np.int8)
+
+
+def to_int8_per_dimension(matrix):  # the lesson's core quantizer: min–max per dimension
+    low, high = matrix.min(axis=0), matrix.max(axis=0)
+    span = np.where(high > low, high - low, 1.0)
+    return (np.round((matrix - low) / span * 255) - 128).astype(np.int8), low, span
+
+
+def from_int8_per_dimension(codes, low, span):
+    return low + (codes.astype(np.float64) + 128) / 255 * span
 
 
 def dequantize_int8(codes, low, high):
@@ -83,7 +94,8 @@ def static():
 
 def test_the_parameters_cell_has_the_lessons_knobs():
     p = parameters()
-    assert p["EMBEDDINGS"] == "movies" and p["MOVIE"] == "Toy Story" and p["K"] == 10
+    assert p["EMBEDDINGS"] == "movies" and p["TITLE"] == "Vaiana" and p["K"] == 10
+    assert p["TITLE"] in eh.load_reference("text-embedding-3-small")  # the talk's example, in the shipped vectors
     assert isinstance(p["OVERSAMPLE"], int) and p["OVERSAMPLE"] >= 1
     n = len(eh.load_embeddings("movies"))
     assert p["OVERSAMPLE"] * p["K"] / (n - 1) < 0.25  # the default pool is a small share of the collection
@@ -107,6 +119,36 @@ def test_a_list_of_int8_codes_or_of_bits_is_as_large_as_a_list_of_floats(default
     assert all(type(x) is int for x in codes + bits)
     assert sys.getsizeof(floats) == sys.getsizeof(codes) == sys.getsizeof(bits)
     assert sys.getsizeof(bits) > 64 * np.packbits(bits).nbytes  # a pointer per bit against an eighth of a byte
+
+
+def test_per_dimension_min_max_gives_every_dimension_the_whole_byte_and_half_a_step_of_error(default):
+    for matrix in (default, unit(eh.load_reference("text-embedding-3-small"))):
+        codes, low, span = to_int8_per_dimension(matrix)
+        assert codes.dtype == np.int8 and codes.nbytes == matrix.size
+        assert (codes.min(axis=0) == -128).all() and (codes.max(axis=0) == 127).all()
+        assert (np.abs(from_int8_per_dimension(codes, low, span) - matrix) <= span / 510 + 1e-9).all()
+    constant = np.ones((4, 3))  # a dimension with one value everywhere does not divide by zero
+    codes, low, span = to_int8_per_dimension(constant)
+    np.testing.assert_allclose(from_int8_per_dimension(codes, low, span), constant)
+
+
+def test_the_talks_vaiana_example_int8_keeps_the_float_top_5_and_binary_most_of_it():
+    ref = eh.load_reference("text-embedding-3-small")
+    names, matrix = list(ref), unit(ref)
+    row = names.index("Vaiana")
+
+    def top5(scores):
+        scores = np.where(np.arange(len(names)) == row, -np.inf, scores)
+        return [names[j] for j in np.lexsort((names, -scores))[:5]]
+
+    floats = top5(matrix @ matrix[row])
+    restored = from_int8_per_dimension(*to_int8_per_dimension(matrix))
+    restored /= np.linalg.norm(restored, axis=1, keepdims=True)
+    packed = np.packbits(matrix > 0, axis=1)
+    binary = top5(-np.bitwise_count(packed ^ packed[row]).sum(axis=1, dtype=int))
+    assert floats[0] == "La Sirenita"
+    assert top5(restored @ matrix[row]) == floats
+    assert len(set(binary) & set(floats)) >= 4 and binary != floats  # most of the same titles, in another order
 
 
 def test_min_max_int8_covers_the_whole_signed_byte_range(default):
@@ -220,17 +262,24 @@ def test_one_minus_twice_the_hamming_share_is_the_cosine_of_the_sign_vectors():
     assert abs((1 - hamming_all(packed, packed) / width)[pairs].mean() - 0.5) < 0.01  # ... not 0.5
 
 
-def test_oversampling_and_rescoring_helps_binary_search_on_the_default_model(default):
+@pytest.mark.parametrize("threshold", ["zero", "mean"])
+def test_oversampling_and_rescoring_helps_binary_search_on_the_default_model(default, threshold):
     k, oversample = parameters()["K"], parameters()["OVERSAMPLE"]
     exact = default @ default.T
     truth = top_k(exact, k)
-    packed = np.packbits(default >= default.mean(axis=0), axis=1)
+    packed = np.packbits(default > (0.0 if threshold == "zero" else default.mean(axis=0)), axis=1)
     hamming = hamming_all(packed, packed)
     alone = recall_at_k(truth, top_k(-hamming, k))
     curve = [recall_at_k(truth, rescore(-hamming, exact, k, f * k)) for f in (1, 2, 4, 8, 16)]
     assert curve[0] == pytest.approx(alone, abs=0.01)  # rescoring only K candidates just reorders them
     assert curve == sorted(curve)  # more candidates never hurt
     assert recall_at_k(truth, rescore(-hamming, exact, k, oversample * k)) > alone + 0.2
+    # a random pool of the same size, rescored, finds about its share of the collection and far less than the bits
+    rng = np.random.default_rng(0)
+    random_pool = rescore(rng.random(exact.shape), exact, k, oversample * k)
+    share = oversample * k / (len(default) - 1)
+    assert abs(recall_at_k(truth, random_pool) - share) < 0.05
+    assert recall_at_k(truth, rescore(-hamming, exact, k, oversample * k)) > recall_at_k(truth, random_pool) + 0.5
 
 
 def test_rescoring_every_vector_is_exact_search():
@@ -251,33 +300,59 @@ def test_the_quoted_percentages_follow_from_the_quoted_index_sizes():
 
 # ------------------------------------------------------------- parameters that do not fit
 
-READ_BACK = "import json\nprint(json.dumps({'K': K, 'OVERSAMPLE': OVERSAMPLE, 'MOVIE': MOVIE, 'factors': factors, 'queries': len(queries), 'n': n}))"  # noqa: E501
+READ_BACK = (
+    "import json\nprint(json.dumps({'K': K, 'OVERSAMPLE': OVERSAMPLE, 'TITLE': TITLE, 'factors': factors, "
+    "'queries': len(queries), 'n': n, 'recalls': recalls, 'results': list(results.values()), "
+    "'size': size, 'neighbours': neighbours.to_dict(orient='list')}))"
+)
 
 
-def run(parameters):
-    nb, _ = execute(NOTEBOOK, parameters, append=READ_BACK)
+def run(parameters, path=NOTEBOOK):
+    nb, _ = execute(path, parameters, append=READ_BACK)
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     return json.loads(nb.cells[-1].outputs[0]["text"]), text
 
 
+def test_the_lessons_own_results_with_its_defaults(offline):
+    values, _ = run({})
+    n, k, size = values["n"], values["K"], values["size"]
+    assert values["queries"] == n  # every vector is a query, and none finds itself (the truth excludes it)
+    assert values["recalls"]["int8"] > 0.95 > values["recalls"]["binary"]
+    alone, rescored, random_pool = values["results"]
+    assert alone == values["recalls"]["binary"] and rescored > alone + 0.2
+    assert abs(random_pool - size / (n - 1)) < 0.05  # the random baseline: about the pool's share
+    table = values["neighbours"]
+    assert table["float"][0] == "La Sirenita" and table["int8"] == table["float"] and k == 10
+
+
 def test_out_of_range_knobs_are_moved_into_range_with_a_note(offline):
-    values, text = run({"K": 1000, "OVERSAMPLE": 0, "MOVIE": "toy story", "FACTORS": [], "MAX_QUERIES": 100})
+    values, text = run({"K": 1000, "TITLE": "vaiana", "FACTORS": [], "MAX_QUERIES": 100})
     n = values["n"]
     assert values["K"] == n - 1 and "K = 1000" in text
-    assert values["OVERSAMPLE"] == 1 and "OVERSAMPLE = 0" in text
-    assert values["MOVIE"] == "Toy Story"  # found regardless of capitals, and said so
-    assert "'toy story' is not a title" in text
+    assert values["OVERSAMPLE"] == 1 and "OVERSAMPLE = 4" in text  # a pool cannot hold more than the others
+    assert values["TITLE"] == "Vaiana"  # found regardless of capitals, and said so
+    assert "'vaiana': using 'Vaiana'" in text
     assert values["factors"] == [1]
     assert values["queries"] == 100 and "random sample" in text
 
 
-def test_a_misspelt_movie_gets_a_suggestion_and_a_small_k_runs(offline):
-    values, text = run({"K": 3, "MOVIE": "Toy Stroy"})
-    assert values["K"] == 3 and values["MOVIE"] == "Toy Story"
-    assert "did you mean 'Toy Story'" in text
+def test_a_misspelt_title_gets_a_suggestion_and_a_small_k_runs(offline):
+    values, text = run({"K": 3, "TITLE": "Viana"})
+    assert values["K"] == 3 and values["TITLE"] == "Vaiana"
+    assert "Did you mean 'Vaiana'" in text
     assert values["queries"] == values["n"]  # the shipped data is small enough for every vector to be a query
 
 
-def test_a_knob_that_is_not_a_number_stops_with_a_clear_error(offline):
-    with pytest.raises(CellExecutionError, match="K must be a whole number"):
-        execute(NOTEBOOK, {"K": "ten"})
+@pytest.mark.parametrize(
+    "bad, message",
+    [({"K": "ten"}, "K must be a whole number"), ({"OVERSAMPLE": 0}, "OVERSAMPLE must be at least 1"),
+     ({"TARGET_RECALL": 2}, "TARGET_RECALL = 2 must be a share")],
+)  # fmt: skip
+def test_a_knob_that_cannot_be_used_stops_with_a_clear_error(offline, bad, message):
+    with pytest.raises(CellExecutionError, match=message):
+        execute(NOTEBOOK, bad)
+
+
+def test_the_spanish_edition_speaks_spanish_when_it_corrects_a_title(offline):
+    _, text = run({"TITLE": "vaiana", "MAX_QUERIES": 50}, NOTEBOOK.parent / "es" / "05_cuantizacion.ipynb")
+    assert "'vaiana': se usa 'Vaiana'" in text and "una muestra al azar" in text
