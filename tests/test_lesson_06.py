@@ -178,8 +178,10 @@ def test_rescoring_an_oversampled_pool_with_full_vectors_raises_recall():
 # ------------------------------------------------------------- parameters that do not fit, a foreign file
 
 READ_BACK = (
-    "import json\nprint(json.dumps({'K': K, 'KEEP': KEEP, 'OVERSAMPLE': OVERSAMPLE, 'MOVIE': MOVIE, "
-    "'widths': widths, 'n': n, 'demo': demo_name, 'hits': len(hits)}))"
+    "import json\nprint(json.dumps({'K': K, 'KEEP': KEEP, 'OVERSAMPLE': OVERSAMPLE, 'TITLE': TITLE, "
+    "'widths': widths, 'n': n, 'demo': demo_name, 'hits': len(hits), "
+    "'combos': combos[['dimensions', 'index', 'recall@' + str(K)]].values.tolist(), "
+    "'tie': search(np.zeros((1, 6)), np.zeros((1, 6)), 2, np.array([0]), 4).tolist()}))"
 )
 
 
@@ -189,24 +191,52 @@ def run(parameters):
     return json.loads(nb.cells[-1].outputs[0]["text"]), text
 
 
-def test_out_of_range_knobs_are_moved_into_range_with_a_note(offline):
-    values, text = run({"K": 1000, "OVERSAMPLE": 0, "MOVIE": "toy story", "WIDTHS": [64, 8, 8, 0], "KEEP": 1000})
+def stable_top(scores, k):
+    return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+
+
+def test_out_of_range_knobs_are_lowered_with_a_note(offline):
+    values, text = run({"K": 1000, "OVERSAMPLE": 1000, "TITLE": "vaiana", "WIDTHS": [64, 8, 8], "KEEP": 1000})
     assert values["K"] == values["n"] - 1 and "K = 1000" in text
-    assert values["OVERSAMPLE"] == 1 and "OVERSAMPLE = 0" in text
-    assert values["MOVIE"] == "Toy Story"
-    assert values["widths"] == [8, 64] and "WIDTHS = [64, 8, 8, 0] becomes [8, 64]" in text
+    assert values["OVERSAMPLE"] == 1 and "OVERSAMPLE = 1000" in text
+    assert values["TITLE"] == "Vaiana"
+    assert values["widths"] == [8, 64]
     width = eh.NATIVE_DIMENSIONS[eh.STATIC_MODEL]  # the default model cannot be cut: the demos use the static one
-    assert values["demo"] == eh.STATIC_MODEL and values["KEEP"] == width // 2 and "KEEP = 1000" in text
+    assert values["demo"] == eh.STATIC_MODEL and values["KEEP"] == width - 1 and "KEEP = 1000" in text
+    assert "does not accept dimensions=" in text  # the helper's refusal is shown
     assert values["hits"] > 0  # the paraphrase queries ran
+    assert values["tie"] == [[1, 2]]  # equal scores: the lowest ids, the query itself left out
 
 
-def test_a_foreign_file_is_spoken_of_as_a_file(offline, tmp_path):
+def test_a_value_that_cannot_be_used_stops_with_one_sentence(offline):
+    with pytest.raises(Exception, match="OVERSAMPLE must be at least 1, not 0"):
+        run({"OVERSAMPLE": 0})
+
+
+def test_a_foreign_file_is_spoken_of_as_a_file_and_its_index_recall_repeats(offline, tmp_path):
     rng = np.random.default_rng(3)
     titles = ["Le Voyage dans la Lune", "Ça tourne"] + [f"Film {i}" for i in range(40)]
+    vectors = {t: rng.normal(size=24).round(4).tolist() for t in titles}
     path = tmp_path / "public.json"
-    path.write_text(json.dumps({t: rng.normal(size=24).round(4).tolist() for t in titles}), encoding="utf-8")
-    values, text = run({"EMBEDDINGS": str(path), "KEEP": 0, "WIDTHS": []})
-    assert values["KEEP"] == 1 and values["widths"] == [1] and "KEEP = 0" in text
+    path.write_text(json.dumps(vectors), encoding="utf-8")
+    values, text = run({"EMBEDDINGS": str(path), "KEEP": 12, "WIDTHS": []})
+    assert values["KEEP"] == 12 and values["widths"] == [] and values["n"] == len(titles)
     assert values["demo"] == "your file" and values["hits"] == 0
     assert f"Vectors from the file {path}" in text and "hit@K is skipped" in text
     assert eh.LOCAL_MODEL not in text.split("\n", 3)[0]  # the setup names the file, not the active model
+    # binary + rescore, ties among the bit counts broken by id: the notebook's recall is this one, on every run
+    full = unit(vectors)
+    everyone = np.arange(len(full))
+    exact = full @ full.T
+    np.fill_diagonal(exact, -np.inf)
+    truth = stable_top(exact, K)
+    for w, index, found in values["combos"]:
+        if index != "binary + rescore":
+            continue
+        small = truncate_rows(full, w)
+        bits = np.where(small > small.mean(axis=0), 1.0, -1.0)
+        approx = bits @ bits.T
+        approx[everyone, everyone] = -np.inf
+        pool = stable_top(approx, 4 * K)
+        best = stable_top(np.take_along_axis(exact, pool, axis=1), K)
+        assert found == pytest.approx(recall(truth, np.take_along_axis(pool, best, axis=1))), w
