@@ -4,6 +4,7 @@ differ), so that a fix to a lesson cannot skip its twin. Change both when you ch
 
 import io
 import json
+import re
 import token
 import tokenize
 from pathlib import Path
@@ -92,3 +93,50 @@ def test_the_twins_run_the_same_code(english):
 def test_no_spanish_lesson_without_an_english_one():
     english = {p.name[:3] for p in ENGLISH}
     assert [p.name for p in SPANISH if p.name[:3] not in english] == []
+
+
+# ---------------------------------------------------------------- one glossary (notebooks/es/GLOSARIO.md)
+
+# Forms the glossary rules out, in the prose and the outputs of the Spanish lessons (code aside: names
+# like embeddings_helper are Python, not Spanish).
+DISCARDED = {
+    r"\bexhaustividad\b": "recall (la búsqueda exhaustiva es otra cosa)",
+    r"\brepuntu": "reordenar con los vectores completos",
+    r"\bpuntuaci[oó]n": "puntaje",
+    r"\bhelper\b": "paquete auxiliar",
+    r"\bnotebooks?\b": "cuaderno",
+    r"\blongitud\b": "magnitud (norma) o número de dimensiones",
+    r"\bancho\b": "número de dimensiones",
+    r"\bde a una?\b": "de una en una (español neutro)",
+    r"\bordenador\b|\bm[oó]vil(es)?\b|\bcoche\b|\bzumo\b|\bpatata\b": "vocabulario latinoamericano (data/VOCABULARIO.md)",
+}
+
+
+def prose_and_outputs(path: Path) -> str:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    parts = []
+    for cell in cells:
+        if cell["cell_type"] == "markdown":
+            parts.append(re.sub(r"`[^`]*`|\([^)]*\)\]|\]\([^)]*\)", " ", source(cell)))  # inline code, links
+        for output in cell.get("outputs", []):
+            text = output.get("text") or output.get("data", {}).get("text/plain", "")
+            parts.append("".join(text) if isinstance(text, list) else str(text))
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("spanish", SPANISH, ids=lambda p: p.name)
+def test_the_spanish_lessons_follow_the_glossary(spanish):
+    text = prose_and_outputs(spanish)
+    for pattern, instead in DISCARDED.items():
+        found = re.search(pattern, text, re.IGNORECASE)
+        assert not found, f"{spanish.name}: «{found.group(0)}» — el glosario dice: {instead}"
+
+
+@pytest.mark.parametrize("spanish", SPANISH, ids=lambda p: p.name)
+def test_the_spanish_lessons_print_si_and_no_not_true_and_false(spanish):
+    cells = json.loads(spanish.read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        for output in cell.get("outputs", []):
+            text = output.get("text") or output.get("data", {}).get("text/plain", "")
+            text = "".join(text) if isinstance(text, list) else str(text)
+            assert not re.search(r"\b(True|False)\b", text), f"{spanish.name}: {text[:120]!r}"
