@@ -108,7 +108,7 @@ DISCARDED = {
     r"\blongitud\b": "magnitud (norma) o número de dimensiones",
     r"\bancho\b": "número de dimensiones",
     r"\bde a una?\b": "de una en una (español neutro)",
-    r"\bordenador\b|\bm[oó]vil(es)?\b|\bcoche\b|\bzumo\b|\bpatata\b": "vocabulario latinoamericano (data/VOCABULARIO.md)",
+    r"\bordenador\b|\bm[oó]vil(es)?\b|\bcoche\b|\bzumo\b|\bpatata\b": "vocabulario de data/VOCABULARIO.md",
 }
 
 
