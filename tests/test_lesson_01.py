@@ -44,6 +44,9 @@ def test_the_default_model_is_used_and_vectors_have_norm_1(default_run):
     assert facts["norm"] == pytest.approx(1, abs=1e-5)
     assert facts["rows"] == facts["texts"] and facts["response_vectors"] == 1
     assert "CreateEmbeddingResponse · sent to http://in-process.invalid/v1/" in printed  # the real SDK, offline
+    # The default model refuses dimensions= the way a hosted API does: with the SDK's own exception.
+    assert f"BadRequestError: Error code: 400 - {LOCAL_MODEL} does not accept dimensions=" in printed
+    assert f"shortening with: {STATIC_MODEL}" in printed
     assert facts["dataset"] == [278, NATIVE_DIMENSIONS[LOCAL_MODEL]]
     assert facts["speedup"] > 0
 
@@ -82,13 +85,24 @@ def test_an_absent_title_gets_a_suggestion():
     assert "Did you mean 'El Rey León'" in printed
 
 
-def test_bad_texts_are_refused_with_a_clear_message():
-    with pytest.raises(CellExecutionError, match="TEXTS must be a list of non-empty strings"):
-        execute(LESSON, {"TEXTS": []})
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"TEXTS": []}, "TEXTS must hold at least one text, and no empty ones"),
+        ({"TEXTS": "dog"}, "TEXTS must be a list of texts"),
+        ({"TEXT": "  "}, "TEXT must be some words in quotes"),
+        ({"DIMENSIONS": 0}, "DIMENSIONS must be at least 1"),
+    ],
+    ids=["no-texts", "one-string", "blank-text", "zero-dimensions"],
+)
+def test_bad_parameters_are_refused_with_a_clear_message(parameters, message):
+    with pytest.raises(CellExecutionError, match=message):
+        execute(LESSON, parameters)
 
 
 def test_with_the_static_model_the_sdk_call_asks_for_dimensions(monkeypatch):
     monkeypatch.setenv("LOCAL_EMBEDDING_MODEL", STATIC_MODEL)  # the kernel inherits it
-    facts, _ = run_and_read(FACTS)
+    facts, printed = run_and_read(FACTS)
     assert facts["model"] == facts["short_model"] == STATIC_MODEL
+    assert f"{STATIC_MODEL} accepts dimensions=64" in printed and "BadRequestError" not in printed
     assert facts["short"] == 64 and facts["short_gap"] < 1e-6
