@@ -84,3 +84,11 @@ def test_unit_rows_scales_every_row_to_norm_1():
     rows = lesson.unit_rows({"a": [3.0, 4.0], "b": [0.0, 2.0]})
     np.testing.assert_allclose(np.linalg.norm(rows, axis=1), 1.0, rtol=1e-6)
     np.testing.assert_allclose(lesson.unit_rows({"a": [3.0, 4.0], "b": [0.0, 2.0]}, ["b"]), [[0.0, 1.0]])
+
+
+def test_numbers_are_written_the_lessons_way(spanish):
+    assert lesson.number(20000) == "20 000" and lesson.number(999) == "999"
+
+
+def test_numbers_in_english_use_commas():
+    assert lesson.number(20000) == "20,000" and lesson.number(np.int64(1536)) == "1,536"

@@ -30,6 +30,13 @@ def say(english: str, spanish: str) -> str:
     return spanish if lesson_language() == "es" else english
 
 
+def number(n) -> str:
+    """A whole number with its thousands separated the lesson's way: 10,000 in English, 10 000 in Spanish
+    (where "10,000" would read as ten)."""
+    text = f"{int(n):,}"
+    return text.replace(",", " ") if lesson_language() == "es" else text
+
+
 # ---------------------------------------------------------------- parameters
 
 
