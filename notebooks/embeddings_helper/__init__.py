@@ -30,7 +30,14 @@ What lives where:
     embedding.py  embed() and embed_query()
     storage.py    embeddings files: reading, atomic writing, a lock for builds
     caches.py     the datasets and their cached vectors
-    database.py   lesson 07's PostgreSQL: DATABASE_URL, or an embedded server
+    database.py   lesson 07's PostgreSQL: DATABASE_URL, or an embedded server (watchdog.py stops it
+                  with its kernel)
+    lesson.py     the lessons' plumbing: parameter checks, title matching, fair timing, numbers
+    plots.py      lesson 02's figures: labels that do not overlap, histograms, the 3-D projector
+    arrows.py     lesson 04's 3-D arrows and camera geometry
+    benchmarks.py lesson 03's recall and latency measurements
+
+The lessons import the last four as modules: ``from embeddings_helper import lesson, plots``.
 """
 
 from . import caches, config, database, embedding, local, pacing, redact, remote, sdk, storage
