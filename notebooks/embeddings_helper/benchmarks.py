@@ -1,0 +1,165 @@
+"""Plumbing for measuring an approximate index against exact search (lesson 03): a large collection of
+made-up texts, the checks of the measurement's parameters, recall and time per query over a range of
+``ef`` values, and the recall-against-time picture. Messages and table headers follow the lesson's language.
+
+    from embeddings_helper import benchmarks
+    texts = benchmarks.made_up_texts(benchmarks.dataset("TEXTS_FROM", "movies"), 10_000)
+    vectors = benchmarks.embed_fast(texts)
+
+The lesson shows exhaustive search and recall first; these functions repeat them for many settings.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+
+import numpy as np
+
+from .caches import dataset_texts
+from .config import DATASETS, STATIC_MODEL, Provider
+from .embedding import embed
+from .lesson import ParameterError, Timing, best_of, match, say, whole_number
+
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+WORD = re.compile(r"\w[\w'’-]*")
+
+
+# ---------------------------------------------------------------- parameters
+
+
+def whole_numbers(name: str, values, low: int = 1, fallback: Iterable[int] = ()) -> list[int]:
+    """``values`` as sorted whole numbers without repeats (``fallback`` when empty), saying when that changed them."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise ParameterError(say(f"{name} must be a list of whole numbers, like [10, 50, 100], not {values!r}.",
+                                 f"{name} debe ser una lista de números enteros, como [10, 50, 100], "
+                                 f"no {values!r}."))  # fmt: skip
+    given = list(values)
+    kept = sorted({whole_number(say(f"a value in {name}", f"un valor de {name}"), v, low) for v in given})
+    kept = kept or sorted({int(v) for v in fallback})
+    if not kept:
+        raise ParameterError(say(f"{name} is empty: list at least one whole number.",
+                                 f"{name} está vacía: pon al menos un número entero."))  # fmt: skip
+    if kept != given:
+        print(say(f"{name} = {given}: using {kept} (sorted, without repeats).",
+                  f"{name} = {given}: se usa {kept} (ordenados, sin repetir)."))  # fmt: skip
+    return kept
+
+
+def share(name: str, value) -> float:
+    """``value`` as a share above 0 and at most 1, such as a recall to reach."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not 0 < value <= 1:
+        raise ParameterError(say(f"{name} must be a number above 0 and at most 1, like 0.95, not {value!r}.",
+                                 f"{name} debe ser un número mayor que 0 y a lo sumo 1, como 0.95, "
+                                 f"no {value!r}."))  # fmt: skip
+    return float(value)
+
+
+# ---------------------------------------------------------------- a large collection
+
+
+def dataset(name: str, value) -> list[str]:
+    """The texts of the shipped dataset that ``value`` names, its spelling forgiven (``name``: the parameter)."""
+    return list(dataset_texts(match(name, value, DATASETS, fallback=False)).values())
+
+
+def embed_fast(texts: list[str]) -> np.ndarray:
+    """``texts`` embedded by the static local model: an average of stored word vectors, thousands a second,
+    offline, whatever provider the lesson uses. Rows of magnitude 1."""
+    return embed(texts, provider=Provider("local", STATIC_MODEL))
+
+
+def made_up_texts(texts: Iterable[str], n: int, seed: int = 0) -> list[str]:
+    """``n`` texts of words drawn at random from ``texts``, as often as they occur there.
+
+    Each made-up text is as long as one of the sentences of ``texts``, drawn at random too. A model that
+    ignores word order (an average of word vectors) reads them as sentences made of those words.
+    """
+    tokens = [WORD.findall(sentence.lower()) for sentence in sentences_of(texts)]
+    words = np.array([w for sentence in tokens for w in sentence])
+    lengths = [len(sentence) for sentence in tokens if sentence]
+    if not lengths:
+        raise ParameterError(say("These texts have no words to draw from.", "Estos textos no tienen palabras."))
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(words, size=length)) for length in rng.choice(lengths, size=n)]
+
+
+def sentences_of(texts: Iterable[str]) -> list[str]:
+    """The sentences of ``texts``, in order."""
+    return [s for text in texts for s in SENTENCE_END.split(text) if s.strip()]
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def exact_top_k(data: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    """The ids of the ``k`` rows of ``data`` with the largest dot product with each query (rows of norm 1:
+    the cosine), best first, ties broken by the smaller id."""
+    scores = np.atleast_2d(queries) @ data.T
+    ids = np.broadcast_to(np.arange(data.shape[0]), scores.shape)
+    order = np.lexsort((ids, -scores), axis=1)
+    return order[:, :k]
+
+
+def recall_at_k(found, truth) -> float:
+    """The share of the true neighbours (rows of ``truth``) that ``found`` returns, averaged over the queries."""
+    return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth, strict=True)]))
+
+
+def time_per_query(search_one: Callable[[np.ndarray], object], queries: np.ndarray, runs: int = 5,
+                   clock=time.perf_counter) -> Timing:
+    """How long ``search_one(query)`` takes per query, one query at a time: the best and the slowest of
+    ``runs`` passes over all queries, after a warm-up pass, on one thread (``best_of``)."""
+    timing = best_of(lambda: [search_one(q) for q in queries], runs, clock=clock)
+    return Timing(timing.best / len(queries), timing.worst / len(queries), timing.runs)
+
+
+def ef_sweep(index, queries: np.ndarray, truth: np.ndarray, ef_values: Iterable[int], k: int, runs: int = 5):
+    """A table, one row per ``ef``: the recall@k of an hnswlib ``index`` against ``truth`` and the µs per
+    query (best of ``runs`` passes, one query at a time, one thread). Leaves ``index`` at its former ef."""
+    import pandas as pd
+
+    former = index.ef
+    rows = []
+    for ef in ef_values:
+        index.set_ef(int(ef))
+        found, _ = index.knn_query(queries, k=k, num_threads=1)
+        timing = time_per_query(lambda q: index.knn_query(q, k=k, num_threads=1), queries, runs)
+        rows.append({"ef": int(ef), "recall": recall_at_k(found, truth), "µs": timing.best * 1e6})
+    index.set_ef(former)
+    return pd.DataFrame(rows).set_index("ef")
+
+
+def smallest_ef(sweep, target: float) -> int:
+    """The smallest ef of an ``ef_sweep`` table whose recall reaches ``target``; if none does, the largest,
+    saying so."""
+    reached = sweep.index[sweep["recall"] >= target]
+    if len(reached):
+        return int(reached[0])
+    largest = int(sweep.index[-1])
+    print(say(f"No ef measured reaches recall {target:.2f} (the best is {sweep['recall'].max():.3f}); "
+              f"using the largest, {largest}. Add larger values to EF_VALUES.",
+              f"Ningún ef medido llega a un recall de {target:.2f} (el mejor es {sweep['recall'].max():.3f}); "
+              f"se usa el más grande, {largest}. Agrega valores más grandes a EF_VALUES."))  # fmt: skip
+    return largest
+
+
+def plot_tradeoff(curves: Mapping[str, object], exact_us: float, target: float, title: str = ""):
+    """Recall against µs per query, one line per ``ef_sweep`` table in ``curves``, each point labelled with
+    its ef; exact search as a dotted vertical line and ``target`` as a dotted horizontal one."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for label, sweep in curves.items():
+        ax.plot(sweep["µs"], sweep["recall"], marker="o", label=label)
+        for ef, row in sweep.iterrows():
+            ax.annotate(f"{ef}", (row["µs"], row["recall"]), textcoords="offset points", xytext=(4, -10), fontsize=8)
+    ax.axvline(exact_us, color="grey", linestyle=":", label=say(f"exhaustive search ({exact_us:.0f} µs, recall 1)",
+                                                                 f"búsqueda exhaustiva ({exact_us:.0f} µs, recall 1)"))
+    ax.axhline(target, color="tab:red", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    ax.set(title=title, xlabel=say("µs per query, one core (log scale); labels: ef",
+                                   "µs por consulta, un núcleo (escala logarítmica); etiquetas: ef"), ylabel="recall")
+    ax.legend(loc="lower right")
+    plt.show()

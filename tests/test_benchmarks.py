@@ -1,0 +1,95 @@
+"""Lesson 03's measuring plumbing (embeddings_helper.benchmarks): parameter checks, made-up texts, exact
+ground truth, recall, time per query on an injected clock, the ef sweep and its choice; in both languages."""
+
+import hnswlib
+import numpy as np
+import pytest
+
+from embeddings_helper import benchmarks
+from embeddings_helper.lesson import ParameterError
+
+TEXTS = ["A cat sleeps. The dog runs far!", "Dragons fly over the sea. A princess waits?"]
+
+
+@pytest.fixture
+def spanish(monkeypatch, tmp_path):
+    folder = tmp_path / "notebooks" / "es"
+    folder.mkdir(parents=True)
+    monkeypatch.chdir(folder)
+
+
+def test_whole_numbers_are_sorted_without_repeats_saying_so(capsys):
+    assert benchmarks.whole_numbers("SIZES", [1_000, 5_000]) == [1_000, 5_000]
+    assert capsys.readouterr().out == ""
+    assert benchmarks.whole_numbers("SIZES", [3_000, 1_000, 1_000]) == [1_000, 3_000]
+    assert "SIZES = [3000, 1000, 1000]: using [1000, 3000]" in capsys.readouterr().out
+    assert benchmarks.whole_numbers("EF_VALUES", [], fallback=[50]) == [50]
+    for bad, message in [("50", "must be a list"), ([10, 2.5], "must be a whole number"), ([], "is empty")]:
+        with pytest.raises(ParameterError, match=message):
+            benchmarks.whole_numbers("EF_VALUES", bad)
+
+
+def test_a_share_is_above_0_and_at_most_1():
+    assert benchmarks.share("TARGET_RECALL", 0.95) == 0.95 and benchmarks.share("TARGET_RECALL", 1) == 1.0
+    for bad in (0, 95, -0.5, "0.9", True, None):
+        with pytest.raises(ParameterError, match="TARGET_RECALL must be a number above 0"):
+            benchmarks.share("TARGET_RECALL", bad)
+
+
+def test_made_up_texts_draw_the_words_of_the_texts_and_repeat_with_the_seed():
+    texts = benchmarks.made_up_texts(TEXTS, 50, seed=1)
+    words = {w for text in TEXTS for w in benchmarks.WORD.findall(text.lower())}
+    assert len(texts) == 50 and all(set(t.split()) <= words for t in texts)
+    assert {len(t.split()) for t in texts} <= {len(benchmarks.WORD.findall(s)) for s in benchmarks.sentences_of(TEXTS)}
+    assert texts == benchmarks.made_up_texts(TEXTS, 50, seed=1) != benchmarks.made_up_texts(TEXTS, 50, seed=2)
+    assert benchmarks.sentences_of(TEXTS)[:2] == ["A cat sleeps.", "The dog runs far!"]
+
+
+def test_a_dataset_is_named_forgivingly_or_refused(capsys):
+    assert len(benchmarks.dataset("TEXTS_FROM", "Movies")) == 278
+    assert "using 'movies'" in capsys.readouterr().out
+    with pytest.raises(ParameterError, match="TEXTS_FROM = 'no-such-dataset' is not in the data"):
+        benchmarks.dataset("TEXTS_FROM", "no-such-dataset")
+
+
+def test_exact_top_k_is_best_first_with_ties_to_the_smaller_id():
+    data = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.6, 0.8]])
+    assert benchmarks.exact_top_k(data, np.array([1.0, 0.0]), 3).tolist() == [[0, 2, 3]]
+    assert benchmarks.exact_top_k(data, np.array([[0.0, 1.0], [1.0, 0.0]]), 1).tolist() == [[1], [0]]
+
+
+def test_recall_is_the_share_of_true_neighbours_found():
+    assert benchmarks.recall_at_k([[1, 2], [3, 4]], [[2, 1], [3, 5]]) == 0.75
+    assert benchmarks.recall_at_k([[9, 8]], [[1, 2]]) == 0.0
+
+
+def test_time_per_query_divides_the_best_pass_by_the_queries():
+    ticks = iter([0.0, 4.0, 10.0, 12.0])  # two timed passes over 4 queries: 4 s and 2 s
+    timing = benchmarks.time_per_query(lambda q: q, np.zeros((4, 2)), runs=2, clock=lambda: next(ticks))
+    assert (timing.best, timing.worst, timing.runs) == (0.5, 1.0, 2)
+
+
+def test_an_ef_sweep_measures_recall_and_time_and_picks_the_smallest_ef_reaching_a_target(capsys):
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(2_000, 32)).astype(np.float32)
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    queries = data[:20] + 0.01  # close to stored vectors, not among them
+    index = hnswlib.Index(space="cosine", dim=32)
+    index.init_index(max_elements=len(data), M=8, ef_construction=50, random_seed=0)
+    index.add_items(data, np.arange(len(data)), num_threads=1)
+    index.set_ef(33)
+    truth = benchmarks.exact_top_k(data, queries / np.linalg.norm(queries, axis=1, keepdims=True), 10)
+    sweep = benchmarks.ef_sweep(index, queries, truth, [10, 400], k=10, runs=1)
+    assert list(sweep.index) == [10, 400] and list(sweep.columns) == ["recall", "µs"] and index.ef == 33
+    assert 0 < sweep["recall"][10] <= sweep["recall"][400] <= 1 and (sweep["µs"] > 0).all()
+    assert benchmarks.smallest_ef(sweep, sweep["recall"][10]) == 10
+    assert capsys.readouterr().out == ""
+    assert benchmarks.smallest_ef(sweep, 1.5) == 400  # none reaches it: the largest, saying so
+    assert "No ef measured reaches recall 1.50" in capsys.readouterr().out
+
+
+def test_messages_speak_spanish_in_a_spanish_lesson(spanish, capsys):
+    benchmarks.whole_numbers("SIZES", [2, 1])
+    assert "SIZES = [2, 1]: se usa [1, 2] (ordenados, sin repetir)." in capsys.readouterr().out
+    with pytest.raises(ParameterError, match="TARGET_RECALL debe ser un número mayor que 0"):
+        benchmarks.share("TARGET_RECALL", 2)
