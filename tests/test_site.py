@@ -18,8 +18,9 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import build_site
 import pytest
+
+import build_site
 
 NOTEBOOKS = build_site.NOTEBOOKS
 LESSONS = {
