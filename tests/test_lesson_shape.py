@@ -39,8 +39,10 @@ def test_a_lesson_leaves_its_plumbing_to_the_helper(path):
 
 def test_the_measure_counts_what_the_rules_say(tmp_path):
     """A made-up lesson: 3 core lines, then a deep dive whose 25-line cell breaks the cell rule only."""
-    cell = lambda kind, text, **extra: {"cell_type": kind, "metadata": extra.get("metadata", {}), "source": text,
-                                        "outputs": extra.get("outputs", []), "execution_count": None}  # noqa: E731
+    def cell(kind, text, metadata=None, outputs=()):
+        return {"cell_type": kind, "metadata": metadata or {}, "source": text, "outputs": list(outputs),
+                "execution_count": None}  # fmt: skip
+
     notebook = {"cells": [
         cell("markdown", "# A lesson\n\nSome words `and code` [a link](http://example.com)."),
         cell("code", "K = 3\n", metadata={"tags": ["parameters"]}),
