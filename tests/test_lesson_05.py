@@ -1,5 +1,5 @@
 """Facts lesson 05 (quantization) relies on, checked on the shipped data and the OpenAI reference vectors;
-the lesson's own results (the talk's «Vaiana» table, recall against exact search, the random-pool baseline);
+the lesson's own results (the talk's «Moana» table, recall against exact search, the random-pool baseline);
 and its handling of parameters that do not fit the data."""
 
 import json
@@ -94,7 +94,7 @@ def static():
 
 def test_the_parameters_cell_has_the_lessons_knobs():
     p = parameters()
-    assert p["EMBEDDINGS"] == "movies" and p["TITLE"] == "Vaiana" and p["K"] == 10
+    assert p["EMBEDDINGS"] == "movies" and p["TITLE"] == "Moana" and p["K"] == 10
     assert p["TITLE"] in eh.load_reference("text-embedding-3-small")  # the talk's example, in the shipped vectors
     assert isinstance(p["OVERSAMPLE"], int) and p["OVERSAMPLE"] >= 1
     n = len(eh.load_embeddings("movies"))
@@ -132,10 +132,10 @@ def test_per_dimension_min_max_gives_every_dimension_the_whole_byte_and_half_a_s
     np.testing.assert_allclose(from_int8_per_dimension(codes, low, span), constant)
 
 
-def test_the_talks_vaiana_example_int8_keeps_the_float_top_5_and_binary_most_of_it():
+def test_the_talks_moana_example_int8_keeps_the_float_top_5_and_binary_most_of_it():
     ref = eh.load_reference("text-embedding-3-small")
     names, matrix = list(ref), unit(ref)
-    row = names.index("Vaiana")
+    row = names.index("Moana")
 
     def top5(scores):
         scores = np.where(np.arange(len(names)) == row, -np.inf, scores)
@@ -326,20 +326,20 @@ def test_the_lessons_own_results_with_its_defaults(offline):
 
 
 def test_out_of_range_knobs_are_moved_into_range_with_a_note(offline):
-    values, text = run({"K": 1000, "TITLE": "vaiana", "FACTORS": [], "MAX_QUERIES": 100})
+    values, text = run({"K": 1000, "TITLE": "moana", "FACTORS": [], "MAX_QUERIES": 100})
     n = values["n"]
     assert values["K"] == n - 1 and "K = 1000" in text
     assert values["OVERSAMPLE"] == 1 and "OVERSAMPLE = 4" in text  # a pool cannot hold more than the others
-    assert values["TITLE"] == "Vaiana"  # found regardless of capitals, and said so
-    assert "'vaiana': using 'Vaiana'" in text
+    assert values["TITLE"] == "Moana"  # found regardless of capitals, and said so
+    assert "'moana': using 'Moana'" in text
     assert values["factors"] == [1]
     assert values["queries"] == 100 and "random sample" in text
 
 
 def test_a_misspelt_title_gets_a_suggestion_and_a_small_k_runs(offline):
-    values, text = run({"K": 3, "TITLE": "Viana"})
-    assert values["K"] == 3 and values["TITLE"] == "Vaiana"
-    assert "Did you mean 'Vaiana'" in text
+    values, text = run({"K": 3, "TITLE": "Moanna"})
+    assert values["K"] == 3 and values["TITLE"] == "Moana"
+    assert "Did you mean 'Moana'" in text
     assert values["queries"] == values["n"]  # the shipped data is small enough for every vector to be a query
 
 
@@ -354,5 +354,5 @@ def test_a_knob_that_cannot_be_used_stops_with_a_clear_error(offline, bad, messa
 
 
 def test_the_spanish_edition_speaks_spanish_when_it_corrects_a_title(offline):
-    _, text = run({"TITLE": "vaiana", "MAX_QUERIES": 50}, NOTEBOOK.parent / "es" / "05_cuantizacion.ipynb")
-    assert "'vaiana': se usa 'Vaiana'" in text and "una muestra al azar" in text
+    _, text = run({"TITLE": "moana", "MAX_QUERIES": 50}, NOTEBOOK.parent / "es" / "05_cuantizacion.ipynb")
+    assert "'moana': se usa 'Moana'" in text and "una muestra al azar" in text

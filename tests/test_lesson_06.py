@@ -196,10 +196,10 @@ def stable_top(scores, k):
 
 
 def test_out_of_range_knobs_are_lowered_with_a_note(offline):
-    values, text = run({"K": 1000, "OVERSAMPLE": 1000, "TITLE": "vaiana", "WIDTHS": [64, 8, 8], "KEEP": 1000})
+    values, text = run({"K": 1000, "OVERSAMPLE": 1000, "TITLE": "moana", "WIDTHS": [64, 8, 8], "KEEP": 1000})
     assert values["K"] == values["n"] - 1 and "K = 1000" in text
     assert values["OVERSAMPLE"] == 1 and "OVERSAMPLE = 1000" in text
-    assert values["TITLE"] == "Vaiana"
+    assert values["TITLE"] == "Moana"
     assert values["widths"] == [8, 64]
     width = eh.NATIVE_DIMENSIONS[eh.STATIC_MODEL]  # the default model cannot be cut: the demos use the static one
     assert values["demo"] == eh.STATIC_MODEL and values["KEEP"] == width - 1 and "KEEP = 1000" in text

@@ -83,13 +83,38 @@ def test_the_spanish_films_are_the_english_ones():
     assert [r["original_title"] for r in spanish] == [r["title"] for r in english]
     assert [r["year"] for r in spanish] == [r["year"] for r in english]
     assert len({r["title"] for r in spanish}) == len(spanish)
-    assert list(eh.load_embeddings("peliculas"))[:2] == ["Blancanieves y los Siete Enanitos", "Pinocho"]
+    assert list(eh.load_embeddings("peliculas"))[:2] == ["Blanca Nieves y los siete enanos", "Pinocho"]
+
+
+LATAM = {"Vaiana": "Moana", "Zootrópolis": "Zootopia", "Big Hero 6": "Grandes héroes", "Tiana y el Sapo":
+         "La princesa y el sapo", "Frozen: El reino de hielo": "Frozen: Una aventura congelada"}  # fmt: skip
+
+
+def test_the_spanish_films_carry_their_latin_american_titles_and_the_reference_label():
+    rows = eh.load_dataset("peliculas")
+    titles = {r["title"] for r in rows}
+    file_keys = set(eh.load_reference("text-embedding-ada-002", keys="file"))
+    labels = [r["reference_title"] for r in rows if r["reference_title"]]
+    assert len(labels) == len(set(labels)) >= 50 and set(labels) <= file_keys  # each a real key, once
+    for spain, latam in LATAM.items():
+        assert latam in titles and spain not in titles
+        assert next(r for r in rows if r["title"] == latam)["reference_title"] == spain
+
+
+def test_reference_vectors_answer_to_the_latin_american_titles_by_default():
+    latam = eh.load_reference("text-embedding-3-small", 256)
+    spain = eh.load_reference("text-embedding-3-small", 256, keys="file")
+    assert len(latam) == len(spain) == 62
+    for old, new in LATAM.items():
+        assert new in latam and old not in latam and latam[new] == spain[old]
+    with pytest.raises(ValueError, match="keys="):
+        eh.load_reference("text-embedding-3-small", keys="spain")
 
 
 def test_the_spanish_nouns_include_the_lessons_words():
     words = {r["word"] for r in eh.load_dataset("sustantivos")}
     assert len(words) >= 500
-    needed = "perro gato animal pez pájaro caballo coche barco reina rey dios computadora tecnología"
+    needed = "perro gato animal pez pájaro caballo auto barco reina rey dios computadora tecnología"
     assert set(needed.split()) <= words
 
 

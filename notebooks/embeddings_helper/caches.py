@@ -549,11 +549,19 @@ REFERENCE_FILES = {
 }
 
 
-def load_reference(model: str, dimensions: int | None = None) -> EmbeddingSet:
+def load_reference(model: str, dimensions: int | None = None, *, keys: str = "latam") -> EmbeddingSet:
     """Title -> vector from a real hosted model, shipped in data/reference/ (offline, no key).
 
     ``load_reference("text-embedding-ada-002")``, ``load_reference("text-embedding-3-small", 256)``, ...
+
+    ``keys="latam"`` (the default) gives each vector the title its film has in data/peliculas.csv, its
+    Latin American release ("Moana", "Zootopia"), found through that file's reference_title column; a
+    film without a row there keeps its key. ``keys="file"`` keeps the titles the file was published with
+    (the release titles of Spain: "Vaiana", "Zootrópolis"). The vectors are the same either way: they
+    were made from the file's titles.
     """
+    if keys not in ("file", "latam"):
+        raise ValueError(f"keys={keys!r}: use 'file' (the file's own titles) or 'latam' (data/peliculas.csv's).")
     matches = [key for key in REFERENCE_FILES if key[0] == model and dimensions in (None, key[1])]
     if not matches:
         known = ", ".join(f"{m} ({d})" for m, d in REFERENCE_FILES)
@@ -561,5 +569,9 @@ def load_reference(model: str, dimensions: int | None = None) -> EmbeddingSet:
     model, width = max(matches, key=lambda key: key[1])  # the full width when dimensions is None
     path = REFERENCE_DIR / REFERENCE_FILES[model, width]
     vectors = load_embeddings(path)
-    vectors.info.update(model=model, dimensions=width, source="OpenAI API, data/reference/")
+    vectors.info.update(model=model, dimensions=width, source="OpenAI API, data/reference/", keys=keys)
+    if keys == "latam":
+        rows = load_dataset("peliculas")
+        titles = {row["reference_title"]: row["title"] for row in rows if row.get("reference_title")}
+        vectors = EmbeddingSet({titles.get(k, k): v for k, v in vectors.items()}, vectors.info)
     return vectors
