@@ -92,3 +92,14 @@ def test_numbers_are_written_the_lessons_way(spanish):
 
 def test_numbers_in_english_use_commas():
     assert lesson.number(20000) == "20,000" and lesson.number(np.int64(1536)) == "1,536"
+
+
+def test_query_sets_name_the_film_in_the_dataset_searched():
+    queries, titles = lesson.query_set("movie_queries", "peliculas")  # English queries, Spanish films
+    spanish = {r["title"] for r in __import__("embeddings_helper").load_dataset("peliculas")}
+    assert len(queries) == len(titles) >= 50 and set(titles) <= spanish
+    assert titles[queries.index("a toddler-friendly movie about cats")] == "Los Aristogatos"
+    queries, titles = lesson.query_set("movie_queries_es", "movies")
+    assert len(queries) >= 70 and "Snow White and the Seven Dwarfs" in titles
+    with pytest.raises(lesson.ParameterError, match="Unknown query set"):
+        lesson.query_set("nope", "movies")

@@ -123,6 +123,38 @@ def match(name: str, wanted, keys: Iterable[str], fallback: bool = True) -> str:
     return found
 
 
+# ---------------------------------------------------------------- labelled queries
+
+#: The shipped paraphrase queries, each with the film it describes: data/<name>.csv (query, title).
+QUERY_SETS = {
+    "movie_queries": "English queries, English titles",
+    "movie_queries_es": "Spanish queries, English titles",
+    "peliculas_queries": "Spanish queries, Spanish titles",
+}
+
+
+def query_set(name: str, films: str) -> tuple[list[str], list[str]]:
+    """The queries of data/<name>.csv and, for each, the title of its film in the dataset ``films``
+    ("movies" or "peliculas": a Spanish film is found through its original_title)."""
+    import csv
+
+    from .caches import load_dataset
+    from .config import DATA_DIR
+
+    if name not in QUERY_SETS:
+        known = ", ".join(QUERY_SETS)
+        raise ParameterError(say(f"Unknown query set {name!r}: use one of {known}.",
+                                 f"No existe el conjunto de consultas {name!r}: usa {known}."))  # fmt: skip
+    with open(DATA_DIR / f"{name}.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    catalogue = load_dataset(films)
+    by_english = {r.get("original_title") or r["title"]: r["title"] for r in catalogue}
+    titles = {r["title"] for r in catalogue}
+    wanted = [r["title"] if r["title"] in titles else by_english.get(r["title"]) for r in rows]
+    kept = [(r["query"], t) for r, t in zip(rows, wanted, strict=True) if t]
+    return [q for q, _ in kept], [t for _, t in kept]
+
+
 # ---------------------------------------------------------------- timing
 
 
