@@ -210,3 +210,28 @@ def test_the_provider_line_speaks_the_lessons_language(monkeypatch, tmp_path):
     assert "512 dimensiones" in spanish and "sin conexión, sin clave" in spanish
     p = eh.get_provider({"API_HOST": "openai", "OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "http://u:pw@127.0.0.1:9/v1"})
     assert "servidor compatible con OpenAI en http://***@127.0.0.1:9/v1" in eh.describe_provider(p)
+
+
+@pytest.mark.parametrize("name", ["PAPERMILL_INPUT_PATH", "__vsc_ipynb_file__", "__session__"])
+def test_the_notebook_itself_decides_the_language_wherever_its_kernel_runs(monkeypatch, tmp_path, name):
+    """papermill from the repository root (with --inject-input-path), VS Code, JupyterLab: the path wins."""
+    import sys
+
+    monkeypatch.chdir(tmp_path)  # not notebooks/es/
+    main = sys.modules["__main__"]
+    monkeypatch.setattr(main, name, "notebooks/es/03_busqueda.ipynb", raising=False)
+    assert eh.config.lesson_language() == "es"
+    assert "sin conexión, sin clave" in eh.describe_provider(eh.get_provider({}))
+    monkeypatch.setattr(main, name, "notebooks/03_search.ipynb", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert eh.config.lesson_language() == "en"
+
+
+def test_without_a_notebook_path_the_kernels_folder_decides(monkeypatch, tmp_path):
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    folder = tmp_path / "notebooks" / "es"
+    folder.mkdir(parents=True)
+    monkeypatch.chdir(folder)
+    assert eh.config.lesson_language() == "es"
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "notebooks" / "01_generate_embedding.ipynb"))
+    assert eh.config.lesson_language() == "en"

@@ -335,12 +335,29 @@ def _source(s: Settings, name: str) -> str:
 
 
 def lesson_language() -> str:
-    """``"es"`` inside a lesson of the Spanish edition, whose kernel runs in notebooks/es/; otherwise ``"en"``.
+    """``"es"`` inside a lesson of the Spanish edition, otherwise ``"en"``: the helper's messages follow it.
 
-    The one-line descriptions the lessons print follow it, so a Spanish lesson speaks Spanish.
+    The notebook itself decides, wherever it runs: the path that the kernel knows it by (JupyterLab's
+    ``__session__``, VS Code's ``__vsc_ipynb_file__``, papermill's ``PAPERMILL_INPUT_PATH`` with
+    ``--inject-input-path``) when there is one, else the kernel's folder (lessons run from their own).
     """
-    here = Path.cwd()
-    return "es" if here.name == "es" and here.parent.name == "notebooks" else "en"
+    for path in _notebook_paths():
+        return "es" if _is_spanish(Path(path)) else "en"
+    return "es" if _is_spanish(Path.cwd() / "lesson.ipynb") else "en"
+
+
+def _is_spanish(notebook: Path) -> bool:
+    return notebook.parent.name == "es" and notebook.parent.parent.name == "notebooks"
+
+
+def _notebook_paths() -> list[str]:
+    """The notebook's own path, as the running kernel knows it (none outside a notebook)."""
+    import sys
+
+    namespace = getattr(sys.modules.get("__main__"), "__dict__", {})
+    found = [namespace.get(name) for name in ("PAPERMILL_INPUT_PATH", "__vsc_ipynb_file__", "__session__")]
+    found.append(os.environ.get("JPY_SESSION_NAME"))
+    return [str(p) for p in found if isinstance(p, (str, os.PathLike)) and str(p).endswith(".ipynb")]
 
 
 def describe_provider(provider: Provider | None = None) -> str:
