@@ -114,3 +114,17 @@ def test_papermill_runs_a_lesson_from_the_repository_root(tmp_path, installed):
     (injected,) = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert "a lighthouse keeper befriends a whale" in injected.source
     assert nb.cells[-1].cell_type == "markdown" and sum(bool(c.get("outputs")) for c in nb.cells) > 5
+
+
+def test_papermill_runs_a_spanish_lesson_from_the_root_in_spanish(tmp_path, installed):
+    """With --inject-input-path the helper knows the lesson is Spanish, although the kernel runs at the root."""
+    out_nb = tmp_path / "salida.ipynb"
+    command = [
+        sys.executable, "-m", "papermill", "notebooks/es/01_generar_embeddings.ipynb", str(out_nb),
+        "--inject-input-path", "--no-progress-bar",
+    ]  # fmt: skip
+    out = subprocess.run(command, cwd=ROOT, env=clean_environment(), capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    cells = nbformat.read(out_nb, as_version=4).cells
+    printed = "".join(o.get("text", "") for c in cells for o in c.get("outputs", []))
+    assert "sin conexión, sin clave" in printed and "offline, no key" not in printed
