@@ -210,3 +210,21 @@ def test_a_build_told_to_wait_longer_than_its_budget_stops_at_once(live):
     with pytest.raises(eh.ProviderError, match="asks to wait 61 s"):
         eh.build_cache("words", batch_size=300)
     assert time.monotonic() - start < 10 and len(live.requests) == 1
+
+
+def test_a_spanish_lesson_hears_the_providers_failures_in_spanish(server, monkeypatch, tmp_path):
+    folder = tmp_path / "notebooks" / "es"
+    folder.mkdir(parents=True)
+    monkeypatch.chdir(folder)
+    server.responses = [Reply(429, {"error": {"message": "Rate limit"}}, {"Retry-After": "60"})]
+    with pytest.raises(eh.ProviderError) as err:
+        eh.embed("hola", provider=openai_provider(server))
+    assert "El servidor en 127.0.0.1" in str(err.value) and "pide esperar 60 s" in str(err.value)
+    assert "pon API_HOST=local para trabajar sin conexión" in str(err.value)
+    eh.pacing._pacers.clear()
+    server.responses = [Reply(410, {"error": {"message": "gone"}})]
+    with pytest.raises(eh.ProviderError, match="ya no existe \\(fue retirado\\)"):
+        eh.embed("hola", provider=openai_provider(server))
+    closed = eh.get_provider({"API_HOST": "ollama", "OLLAMA_ENDPOINT": "http://127.0.0.1:9/v1"})
+    with pytest.raises(eh.ProviderError, match="Nada responde en .* \\(conexión rechazada\\): inicia Ollama"):
+        eh.embed("hola", provider=closed)

@@ -33,6 +33,12 @@ MODEL_VARIABLES = {
     "local": "LOCAL_EMBEDDING_MODEL",
 }
 OFFLINE = "set API_HOST=local to work offline"
+OFFLINE_ES = "pon API_HOST=local para trabajar sin conexión"
+
+
+def say(english: str, spanish: str) -> str:
+    """The message in the lesson's language (config.lesson_language())."""
+    return spanish if config.lesson_language() == "es" else english
 # How providers word "this request is too big" (tokens or texts); then the batch is halved and sent again.
 TOO_LARGE = re.compile(
     r"too (large|long)|too many (tokens|inputs)|tokens_limit_reached|context length|max(imum)?\b[^.]{0,40}\btokens",
@@ -97,7 +103,8 @@ def sdk_local_url() -> str:
 def provider_name(p: Provider) -> str:
     """'Azure OpenAI', or 'The server at 127.0.0.1:8000' for an OpenAI-compatible server of your own."""
     if p.host == "openai" and p.base_url:
-        return f"The server at {redact_url(p.base_url).split('://', 1)[-1].split('/', 1)[0]}"
+        host = redact_url(p.base_url).split("://", 1)[-1].split("/", 1)[0]
+        return say(f"The server at {host}", f"El servidor en {host}")
     return NAMES[p.host]
 
 
@@ -157,16 +164,21 @@ def with_patience(p: Provider, patience, send, *, passthrough=()):
             raise
         except openai.APITimeoutError as err:
             if type(err.__cause__).__name__ == "ConnectTimeout":
-                raise ProviderError(
+                raise ProviderError(say(
                     f"Could not connect to {_url(err)} within {patience.connect:.0f} s: check the network and "
-                    f"{ENDPOINT_VARIABLES[p.host]}, or {OFFLINE}."
-                ) from None
+                    f"{ENDPOINT_VARIABLES[p.host]}, or {OFFLINE}.",
+                    f"No se pudo conectar con {_url(err)} en {patience.connect:.0f} s: revisa la red y "
+                    f"{ENDPOINT_VARIABLES[p.host]}, o {OFFLINE_ES}.",
+                )) from None
             timeouts += 1
             if timeouts > patience.read_retries or deadline - pacing.now() < 0.5:
-                raise ProviderError(
-                    f"{name} accepted the connection but sent no answer in {pacing.now() - started:.0f} s "
-                    f"({timeouts} tries): it may be overloaded, so try again later, or {OFFLINE}."
-                ) from None
+                seconds = f"{pacing.now() - started:.0f} s"
+                raise ProviderError(say(
+                    f"{name} accepted the connection but sent no answer in {seconds} "
+                    f"({timeouts} tries): it may be overloaded, so try again later, or {OFFLINE}.",
+                    f"{name} aceptó la conexión pero no respondió en {seconds} ({timeouts} intentos): puede "
+                    f"estar sobrecargado; vuelve a intentarlo más tarde, o {OFFLINE_ES}.",
+                )) from None
             continue
         except openai.APIConnectionError as err:
             if _dropped(err) and not dropped and deadline - pacing.now() > 1:
@@ -251,40 +263,69 @@ def _connection_message(p: Provider, err, dropped: int = 0) -> str:
     cause = str(err.__cause__ or err)
     variable = ENDPOINT_VARIABLES[p.host]
     if dropped or _dropped(err):
-        return (
+        return say(
             f"{provider_name(p)} closed the connection without an answer, twice: check the network and "
-            f"{variable}, try again in a minute, or {OFFLINE}."
+            f"{variable}, try again in a minute, or {OFFLINE}.",
+            f"{provider_name(p)} cerró la conexión sin responder, dos veces: revisa la red y {variable}, "
+            f"vuelve a intentarlo en un minuto, o {OFFLINE_ES}.",
         )
     if "refused" in cause.lower():
         start = "start Ollama (`ollama serve`) or " if p.host == "ollama" else ""
-        return f"Nothing answers at {_url(err)} (connection refused): {start}check {variable}, or {OFFLINE}."
+        start_es = "inicia Ollama (`ollama serve`) o " if p.host == "ollama" else ""
+        return say(
+            f"Nothing answers at {_url(err)} (connection refused): {start}check {variable}, or {OFFLINE}.",
+            f"Nada responde en {_url(err)} (conexión rechazada): {start_es}revisa {variable}, o {OFFLINE_ES}.",
+        )
     if any(
         s in cause for s in ("Name or service not known", "nodename nor servname", "getaddrinfo", "name resolution")
     ):
         host = _url(err).split("://", 1)[-1].split("/", 1)[0]
-        return f"Could not find the host {host} (name lookup failed): check the network and {variable}, or {OFFLINE}."
-    return f"Could not reach {_url(err)} ({redact(cause, p.api_key)}): check the network and {variable}, or {OFFLINE}."
+        return say(
+            f"Could not find the host {host} (name lookup failed): check the network and {variable}, or {OFFLINE}.",
+            f"No se encontró el servidor {host} (falló la búsqueda del nombre): revisa la red y {variable}, o "
+            f"{OFFLINE_ES}.",
+        )
+    why = redact(cause, p.api_key)
+    return say(
+        f"Could not reach {_url(err)} ({why}): check the network and {variable}, or {OFFLINE}.",
+        f"No se pudo llegar a {_url(err)} ({why}): revisa la red y {variable}, o {OFFLINE_ES}.",
+    )
 
 
 def _wait_message(p: Provider, pacer, wait: float, why: str, elapsed: float) -> str:
-    name = provider_name(p)
+    name, later = provider_name(p), pacing.duration(wait)
     if why == "per-minute limit":
-        return (
-            f"{name} allows {pacer.limits.per_minute} requests a minute and they are used up: run the cell again "
-            f"in {pacing.duration(wait)}, or {OFFLINE}."
+        n = pacer.limits.per_minute
+        return say(
+            f"{name} allows {n} requests a minute and they are used up: run the cell again in {later}, or {OFFLINE}.",
+            f"{name} permite {n} peticiones por minuto y ya se usaron: vuelve a ejecutar la celda en {later}, o "
+            f"{OFFLINE_ES}.",
         )
     if why == "quota used up":
-        return (
-            f"{name} says its {pacer.last_error or 'requests'} for now are used up (x-ratelimit headers): run the "
-            f"cell again in {pacing.duration(wait)}, or {OFFLINE}."
+        what = pacer.last_error or "requests"
+        what_es = {"requests": "peticiones", "tokens": "tokens"}.get(what, what)
+        return say(
+            f"{name} says its {what} for now are used up (x-ratelimit headers): run the cell again in {later}, or "
+            f"{OFFLINE}.",
+            f"{name} dice que por ahora se acabaron sus {what_es} (encabezados x-ratelimit): vuelve a ejecutar la "
+            f"celda en {later}, o {OFFLINE_ES}.",
         )
     if pacer.asked_to_wait and wait >= 1:
-        return f"{name} asks to wait {pacing.duration(wait)}: run the cell again after that, or {OFFLINE}."
+        return say(
+            f"{name} asks to wait {later}: run the cell again after that, or {OFFLINE}.",
+            f"{name} pide esperar {later}: vuelve a ejecutar la celda después, o {OFFLINE_ES}.",
+        )
     if pacer.because == "429":
-        return f"{name} is still refusing requests (429, too many): wait a minute and run the cell again, or {OFFLINE}."
-    return (
+        return say(
+            f"{name} is still refusing requests (429, too many): wait a minute and run the cell again, or {OFFLINE}.",
+            f"{name} sigue rechazando peticiones (429, demasiadas): espera un minuto y vuelve a ejecutar la celda, "
+            f"o {OFFLINE_ES}.",
+        )
+    return say(
         f"{name} kept failing ({pacer.because}: {pacer.last_error}) for {elapsed:.0f} s: try again in a few "
-        f"minutes, or {OFFLINE}."
+        f"minutes, or {OFFLINE}.",
+        f"{name} siguió fallando ({pacer.because}: {pacer.last_error}) durante {elapsed:.0f} s: vuelve a intentarlo "
+        f"en unos minutos, o {OFFLINE_ES}.",
     )
 
 
@@ -295,10 +336,13 @@ def _status_message(p: Provider, err, status: int, text: str) -> str:
     name = provider_name(p)
     headers = err.response.headers if err.response is not None else {}
     if status == 410 or (status == 403 and any(h in headers for h in RETIREMENT_HEADERS)):
-        return (
+        return say(
             f"{name} answered {status} ({text}): this service or the model {p.model!r} is gone (retired), so "
             f"asking again will not help. Choose a current model in {MODEL_VARIABLES[p.host]}, another "
-            f"API_HOST (azure, openai or ollama), or {OFFLINE}."
+            f"API_HOST (azure, openai or ollama), or {OFFLINE}.",
+            f"{name} respondió {status} ({text}): este servicio o el modelo {p.model!r} ya no existe (fue "
+            f"retirado), así que volver a pedirlo no servirá. Elige un modelo vigente en {MODEL_VARIABLES[p.host]}, "
+            f"otro API_HOST (azure, openai u ollama), o {OFFLINE_ES}.",
         )
     if status in (401, 403):
         fix = {
@@ -310,11 +354,17 @@ def _status_message(p: Provider, err, status: int, text: str) -> str:
             "local": "the in-process model needs no key",
         }[p.host]
         what = "refused the credentials" if status == 401 else f"denied access to {p.model}"
-        return f"{name} {what} ({status}: {text}): {fix}."
+        what_es = "rechazó las credenciales" if status == 401 else f"negó el acceso a {p.model}"
+        return say(f"{name} {what} ({status}: {text}): {fix}.", f"{name} {what_es} ({status}: {text}): {fix}.")
     if 400 <= status < 500:  # 404 and 405 often mean a wrong endpoint, 400 a wrong model or dimensions
         variables = f"{MODEL_VARIABLES[p.host]} ({p.model!r}) and {ENDPOINT_VARIABLES[p.host]}"
-        return f"{_url(err)} answered {status} ({text}): check {variables}."
-    return f"{name} answered {status} ({text}) at {_url(err)}: try again later, or {OFFLINE}."
+        variables_es = variables.replace(" and ", " y ")
+        return say(f"{_url(err)} answered {status} ({text}): check {variables}.",
+                   f"{_url(err)} respondió {status} ({text}): revisa {variables_es}.")  # fmt: skip
+    return say(
+        f"{name} answered {status} ({text}) at {_url(err)}: try again later, or {OFFLINE}.",
+        f"{name} respondió {status} ({text}) en {_url(err)}: vuelve a intentarlo más tarde, o {OFFLINE_ES}.",
+    )
 
 
 # ---------------------------------------------------------------- the answer
