@@ -42,6 +42,14 @@ def hermetic_env(monkeypatch, tmp_path):
 
 
 @pytest.fixture
+def spanish(monkeypatch, tmp_path):
+    """The test runs where a Spanish lesson's kernel does (notebooks/es/), so the helper speaks Spanish."""
+    folder = tmp_path / "notebooks" / "es"
+    folder.mkdir(parents=True)
+    monkeypatch.chdir(folder)
+
+
+@pytest.fixture
 def offline():
     """Kernels started during the test inherit an offline environment with no credentials."""
     with offline_kernels():

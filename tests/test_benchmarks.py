@@ -11,13 +11,6 @@ from embeddings_helper.lesson import ParameterError
 TEXTS = ["A cat sleeps. The dog runs far!", "Dragons fly over the sea. A princess waits?"]
 
 
-@pytest.fixture
-def spanish(monkeypatch, tmp_path):
-    folder = tmp_path / "notebooks" / "es"
-    folder.mkdir(parents=True)
-    monkeypatch.chdir(folder)
-
-
 def test_whole_numbers_are_sorted_without_repeats_saying_so(capsys):
     assert benchmarks.whole_numbers("SIZES", [1_000, 5_000]) == [1_000, 5_000]
     assert capsys.readouterr().out == ""

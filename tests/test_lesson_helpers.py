@@ -9,13 +9,6 @@ from embeddings_helper import lesson
 TITLES = ["El Rey León", "Frozen: Una aventura congelada", "Moana", "Zootopia", "Mulan"]
 
 
-@pytest.fixture
-def spanish(monkeypatch, tmp_path):
-    folder = tmp_path / "notebooks" / "es"
-    folder.mkdir(parents=True)
-    monkeypatch.chdir(folder)
-
-
 def test_a_whole_number_in_range_is_kept_silently(capsys):
     assert lesson.whole_number("K", 5, 1, 278) == 5 and lesson.whole_number("K", np.int64(7)) == 7
     assert capsys.readouterr().out == ""

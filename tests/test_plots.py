@@ -26,13 +26,6 @@ def close_figures():
     plt.close("all")
 
 
-@pytest.fixture
-def spanish(monkeypatch, tmp_path):
-    folder = tmp_path / "notebooks" / "es"
-    folder.mkdir(parents=True)
-    monkeypatch.chdir(folder)
-
-
 def crowded_points():
     """Pairs of points so close that a label put to the right of the first would cover the second."""
     rng = np.random.default_rng(0)
