@@ -185,10 +185,15 @@ def _check_answer(p: Provider, rows: list, start: int, dimensions: int | None, w
     name = remote.provider_name(p)
     widths = sorted({len(row) for row in rows})
     if len(widths) > 1:
-        raise ProviderError(f"{name} returned vectors of different widths ({widths[0]} to {widths[-1]}) in one answer.")
+        raise ProviderError(remote.say(
+            f"{name} returned vectors of different widths ({widths[0]} to {widths[-1]}) in one answer.",
+            f"{name} devolvió vectores de distinto número de dimensiones ({widths[0]} a {widths[-1]}) en una "
+            f"misma respuesta.",
+        ))
     matrix = np.array(rows)
     if matrix.dtype.kind not in "iuf":  # numbers only: not text, not true/false, not null
-        raise ProviderError(f"{name} returned vectors that contain something other than numbers.")
+        raise ProviderError(remote.say(f"{name} returned vectors that contain something other than numbers.",
+                                       f"{name} devolvió vectores que contienen algo que no son números."))
     matrix = matrix.astype(np.float64)
     got = matrix.shape[1]
     native = native_dimensions(p.model)
@@ -199,17 +204,23 @@ def _check_answer(p: Provider, rows: list, start: int, dimensions: int | None, w
     elif dimensions and got == dimensions:
         _note_dimensions(p, dimensions, "server")
     if dimensions and got != dimensions:
-        raise ProviderError(
+        raise ProviderError(remote.say(
             f"{name} was asked for {dimensions} dimensions but returned {got}: it ignores dimensions=, so "
-            f"leave it unset for this model."
-        )
+            f"leave it unset for this model.",
+            f"A {name} se le pidieron {dimensions} dimensiones y devolvió {got}: ignora dimensions=, así que "
+            f"no lo uses con este modelo.",
+        ))
     if not dimensions and native and got != native:
-        raise ProviderError(
+        raise ProviderError(remote.say(
             f"{p.model} makes {native}-dimensional vectors, but the answer has {got}: check that "
-            f"{remote.MODEL_VARIABLES[p.host]} names the model the server runs."
-        )
+            f"{remote.MODEL_VARIABLES[p.host]} names the model the server runs.",
+            f"{p.model} produce vectores de {native} dimensiones, pero la respuesta trae {got}: revisa que "
+            f"{remote.MODEL_VARIABLES[p.host]} nombre el modelo que corre el servidor.",
+        ))
     if width and got != width:
-        raise ProviderError(f"{name} returned {got} numbers per vector, but {width} for the texts before.")
+        raise ProviderError(remote.say(f"{name} returned {got} numbers per vector, but {width} for the texts before.",
+                                       f"{name} devolvió {got} números por vector, pero {width} para los textos "
+                                       f"anteriores."))  # fmt: skip
     check_directions(name, matrix, start)
     return _normalize(matrix)
 
@@ -218,10 +229,16 @@ def check_directions(name: str, matrix: np.ndarray, start: int = 0) -> None:
     """A ProviderError for the first row with NaN or infinity in it, or of zeros (it has no direction)."""
     bad = np.flatnonzero(~np.isfinite(matrix).all(axis=1))
     if len(bad):
-        raise ProviderError(f"{name} returned a vector with NaN or infinity in it, for text {start + bad[0]}.")
+        raise ProviderError(remote.say(
+            f"{name} returned a vector with NaN or infinity in it, for text {start + bad[0]}.",
+            f"{name} devolvió un vector con NaN o infinito, para el texto {start + bad[0]}.",
+        ))
     zero = np.flatnonzero(~matrix.any(axis=1))
     if len(zero):
-        raise ProviderError(f"{name} returned a vector of zeros for text {start + zero[0]}, which has no direction.")
+        raise ProviderError(remote.say(
+            f"{name} returned a vector of zeros for text {start + zero[0]}, which has no direction.",
+            f"{name} devolvió un vector de ceros para el texto {start + zero[0]}, que no tiene dirección.",
+        ))
 
 
 #: How the last shortened vectors of each provider were made: "server" (it honoured dimensions=) or
