@@ -235,3 +235,12 @@ def test_without_a_notebook_path_the_kernels_folder_decides(monkeypatch, tmp_pat
     assert eh.config.lesson_language() == "es"
     monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "notebooks" / "01_generate_embedding.ipynb"))
     assert eh.config.lesson_language() == "en"
+
+
+def test_a_spanish_lesson_hears_configuration_mistakes_in_spanish(spanish):
+    with pytest.raises(eh.ConfigurationError, match="OPENAI_API_KEY no está definida. Crea una en"):
+        eh.get_provider({"API_HOST": "openai"})
+    with pytest.raises(eh.ConfigurationError, match="no es una URL completa: escríbela con su esquema"):
+        eh.get_provider({"API_HOST": "openai", "OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "u:pw@h.example/v1"})
+    with pytest.raises(eh.ConfigurationError, match="no es un proveedor conocido"):
+        eh.get_provider({"API_HOST": "gemini"})

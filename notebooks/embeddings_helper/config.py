@@ -182,13 +182,20 @@ def _read_dotenv(path: Path) -> dict[str, str | None]:
     return dotenv_values(stream=io.StringIO(text))
 
 
-def _require(settings: Mapping[str, str], name: str, where: str) -> str:
+def _say(english: str, spanish: str) -> str:
+    """The message in the lesson's language."""
+    return spanish if lesson_language() == "es" else english
+
+
+def _require(settings: Mapping[str, str], name: str, where: str, where_es: str = "") -> str:
     value = settings.get(name, "").strip()
     if not value or "YOUR-" in value:  # unset, or still the placeholder from .env.sample
-        raise ConfigurationError(
+        raise ConfigurationError(_say(
             f"{name} is not set. {where} Put it in .env at the repository root "
-            f"(copy .env.sample), or set API_HOST=local to use the offline model."
-        )
+            f"(copy .env.sample), or set API_HOST=local to use the offline model.",
+            f"{name} no está definida. {where_es or where} Ponla en .env, en la raíz del repositorio (copia "
+            f".env.sample), o pon API_HOST=local para usar el modelo sin conexión.",
+        ))
     return value
 
 
@@ -196,16 +203,22 @@ def _url(s: Settings, name: str, default: str | None = None) -> str:
     """The URL in variable ``name``, checked now rather than blamed on the model at the first request."""
     value = (s.get(name) or default or "").strip()
     parts = urlsplit(value)
-    where = f"{name}={redact_url(value)!r} (from {s.origin(name)})"
+    where = _say(f"{name}={redact_url(value)!r} (from {s.origin(name)})",
+                 f"{name}={redact_url(value)!r} (de {_origin_es(s.origin(name))})")  # fmt: skip
     if parts.scheme not in ("http", "https") or not parts.netloc:
         local = name == "OLLAMA_ENDPOINT" or value.startswith(("localhost", "127.0.0.1"))
         guess = ("http://" if local else "https://") + value.split("://", 1)[-1]
-        raise ConfigurationError(f"{where} is not a full URL: write it with its scheme, like {redact_url(guess)!r}.")
+        raise ConfigurationError(_say(
+            f"{where} is not a full URL: write it with its scheme, like {redact_url(guess)!r}.",
+            f"{where} no es una URL completa: escríbela con su esquema, como {redact_url(guess)!r}.",
+        ))
     if parts.path.rstrip("/").endswith("/embeddings"):
         base = urlunsplit(parts._replace(path=parts.path.rstrip("/").removesuffix("/embeddings"), query=""))
-        raise ConfigurationError(
-            f"{where} is a full request URL; the client adds /embeddings itself: set it to {redact_url(base)!r}."
-        )
+        raise ConfigurationError(_say(
+            f"{where} is a full request URL; the client adds /embeddings itself: set it to {redact_url(base)!r}.",
+            f"{where} es la URL completa de una petición; el cliente agrega /embeddings por su cuenta: ponla en "
+            f"{redact_url(base)!r}.",
+        ))
     return value
 
 
@@ -260,10 +273,12 @@ def get_provider(env: Mapping[str, str] | None = None, *, host: str | None = Non
     if host in RETIRED_HOSTS:
         raise ConfigurationError(retired_host_message(host, s.origin("API_HOST")))
     if host not in API_HOSTS:
-        raise ConfigurationError(
+        raise ConfigurationError(_say(
             f"API_HOST={s.get('API_HOST')!r} (from {s.origin('API_HOST')}) is not a known host. Use one of: "
-            f"{', '.join(API_HOSTS)} (in .env or the environment)."
-        )
+            f"{', '.join(API_HOSTS)} (in .env or the environment).",
+            f"API_HOST={s.get('API_HOST')!r} (de {_origin_es(s.origin('API_HOST'))}) no es un proveedor conocido. "
+            f"Usa uno de estos: {', '.join(API_HOSTS)} (en .env o en el entorno).",
+        ))
 
     if host == "local":
         model = s.get("LOCAL_EMBEDDING_MODEL", "").strip() or LOCAL_MODEL
@@ -279,6 +294,8 @@ def get_provider(env: Mapping[str, str] | None = None, *, host: str | None = Non
             "AZURE_OPENAI_ENDPOINT",
             "It is the endpoint of your Microsoft Foundry or Azure OpenAI resource, like "
             "https://NAME.openai.azure.com/openai/v1/ or https://NAME.services.ai.azure.com/openai/v1/.",
+            "Es el endpoint de tu recurso de Microsoft Foundry o Azure OpenAI, como "
+            "https://NOMBRE.openai.azure.com/openai/v1/ o https://NOMBRE.services.ai.azure.com/openai/v1/.",
         )
         deployment = s.get("AZURE_OPENAI_EMBEDDING_DEPLOYMENT") or DEFAULT_MODELS["azure"]
         dims = s.get("AZURE_OPENAI_EMBEDDING_DIMENSIONS", "").strip()
@@ -298,7 +315,8 @@ def get_provider(env: Mapping[str, str] | None = None, *, host: str | None = Non
             key_source=_source(s, "AZURE_OPENAI_API_KEY") if key else None,
         )
     if host == "openai":
-        key = _require(s, "OPENAI_API_KEY", "Create one at https://platform.openai.com/api-keys.")
+        key = _require(s, "OPENAI_API_KEY", "Create one at https://platform.openai.com/api-keys.",
+                       "Crea una en https://platform.openai.com/api-keys.")  # fmt: skip
         model = s.get("OPENAI_EMBEDDING_MODEL") or DEFAULT_MODELS["openai"]
         base_url = _url(s, "OPENAI_BASE_URL") if s.get("OPENAI_BASE_URL") else None
         return Provider("openai", model, base_url, key, key_source=_source(s, "OPENAI_API_KEY"))
