@@ -244,3 +244,33 @@ def test_a_spanish_lesson_hears_configuration_mistakes_in_spanish(spanish):
         eh.get_provider({"API_HOST": "openai", "OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "u:pw@h.example/v1"})
     with pytest.raises(eh.ConfigurationError, match="no es un proveedor conocido"):
         eh.get_provider({"API_HOST": "gemini"})
+
+
+@pytest.mark.parametrize(
+    ("settings", "spanish_words"),
+    [
+        ({"API_HOST": "local", "LOCAL_EMBEDDING_MODEL": "bert"}, "no es un modelo local"),
+        ({"API_HOST": "azure", "AZURE_OPENAI_ENDPOINT": "https://n.openai.azure.com/openai/deployments/emb/embeddings"},
+         "es la URL completa de un deployment; pon AZURE_OPENAI_ENDPOINT=https://n.openai.azure.com"),
+        ({"API_HOST": "azure", "AZURE_OPENAI_ENDPOINT": "https://n.services.ai.azure.com/api/projects/p"},
+         "es el endpoint de un proyecto de Foundry"),
+        ({"API_HOST": "azure", "AZURE_OPENAI_ENDPOINT": "https://n.openai.azure.com",
+          "AZURE_OPENAI_EMBEDDING_DIMENSIONS": "ancho"}, "no es un número entero positivo"),
+        ({"API_HOST": "ollama", "OLLAMA_ENDPOINT": "http://localhost:11434/api"},
+         "apunta a la API propia de Ollama .*pon OLLAMA_ENDPOINT=http://localhost:11434/v1"),
+    ],
+)
+def test_the_rarer_configuration_mistakes_are_explained_in_spanish_too(spanish, settings, spanish_words):
+    with pytest.raises(eh.ConfigurationError, match=spanish_words):
+        eh.get_provider(settings)
+
+
+def test_a_dotenv_in_another_encoding_is_explained_in_spanish(spanish, monkeypatch, tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("API_HOST=local\n", encoding="utf-16")
+    monkeypatch.setattr(eh.config, "DOTENV_PATH", dotenv)
+    with pytest.raises(eh.ConfigurationError, match="está guardado en UTF-16 .* guárdalo otra vez en UTF-8"):
+        eh.get_provider()
+    dotenv.write_bytes(b"API_HOST=l\xe9ocal\n")
+    with pytest.raises(eh.ConfigurationError, match="no es texto UTF-8 \\(el byte 10 no se puede leer\\)"):
+        eh.get_provider()

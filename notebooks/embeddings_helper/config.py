@@ -170,15 +170,18 @@ def _read_dotenv(path: Path) -> dict[str, str | None]:
 
     raw = path.read_bytes()
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw:
-        raise ConfigurationError(
-            f"{path} is saved as UTF-16 (some Windows editors do that): open it and save it again as UTF-8."
-        )
+        raise ConfigurationError(_say(
+            f"{path} is saved as UTF-16 (some Windows editors do that): open it and save it again as UTF-8.",
+            f"{path} está guardado en UTF-16 (algunos editores de Windows lo hacen): ábrelo y guárdalo otra vez "
+            f"en UTF-8.",
+        ))
     try:
         text = raw.decode("utf-8-sig")  # UTF-8, with or without a byte-order mark
     except UnicodeDecodeError as err:
-        raise ConfigurationError(
-            f"{path} is not UTF-8 text (byte {err.start} cannot be read): open it and save it again as UTF-8."
-        ) from None
+        raise ConfigurationError(_say(
+            f"{path} is not UTF-8 text (byte {err.start} cannot be read): open it and save it again as UTF-8.",
+            f"{path} no es texto UTF-8 (el byte {err.start} no se puede leer): ábrelo y guárdalo otra vez en UTF-8.",
+        )) from None
     return dotenv_values(stream=io.StringIO(text))
 
 
@@ -228,19 +231,25 @@ def _azure_base_url(s: Settings) -> str:
     path = parts.path.rstrip("/")
     if "/deployments/" in path + "/" and parts.netloc:
         deployment = (path.split("/deployments/", 1)[1].split("/")[0]) or "NAME"
-        raise ConfigurationError(
-            f"AZURE_OPENAI_ENDPOINT (from {s.origin('AZURE_OPENAI_ENDPOINT')}) is a full deployment URL; set "
+        origin = s.origin("AZURE_OPENAI_ENDPOINT")
+        raise ConfigurationError(_say(
+            f"AZURE_OPENAI_ENDPOINT (from {origin}) is a full deployment URL; set "
             f"AZURE_OPENAI_ENDPOINT={parts.scheme}://{redact_url(parts.netloc)} (the resource's address) and "
-            f"AZURE_OPENAI_EMBEDDING_DEPLOYMENT={deployment}."
-        )
+            f"AZURE_OPENAI_EMBEDDING_DEPLOYMENT={deployment}.",
+            f"AZURE_OPENAI_ENDPOINT (de {_origin_es(origin)}) es la URL completa de un deployment; pon "
+            f"AZURE_OPENAI_ENDPOINT={parts.scheme}://{redact_url(parts.netloc)} (la dirección del recurso) y "
+            f"AZURE_OPENAI_EMBEDDING_DEPLOYMENT={deployment}.",
+        ))
     parts = urlsplit(_url(s, "AZURE_OPENAI_ENDPOINT"))
     path = parts.path.rstrip("/")
     if path.startswith("/api/projects"):  # a Foundry project's endpoint: embeddings live under /openai/v1/
-        raise ConfigurationError(
-            f"AZURE_OPENAI_ENDPOINT (from {s.origin('AZURE_OPENAI_ENDPOINT')}) is a Foundry project endpoint; the "
-            f"embeddings API is the resource's: set AZURE_OPENAI_ENDPOINT={parts.scheme}://"
-            f"{redact_url(parts.netloc)}/openai/v1/."
-        )
+        origin, resource = s.origin("AZURE_OPENAI_ENDPOINT"), f"{parts.scheme}://{redact_url(parts.netloc)}/openai/v1/"
+        raise ConfigurationError(_say(
+            f"AZURE_OPENAI_ENDPOINT (from {origin}) is a Foundry project endpoint; the embeddings API is the "
+            f"resource's: set AZURE_OPENAI_ENDPOINT={resource}.",
+            f"AZURE_OPENAI_ENDPOINT (de {_origin_es(origin)}) es el endpoint de un proyecto de Foundry; la API de "
+            f"embeddings es la del recurso: pon AZURE_OPENAI_ENDPOINT={resource}.",
+        ))
     for api_path in ("/openai/v1", "/openai"):  # the portal shows the endpoint with or without its API path
         if path.endswith(api_path):
             path = path.removesuffix(api_path)
@@ -253,10 +262,13 @@ def _ollama_base_url(s: Settings) -> str:
     parts = urlsplit(_url(s, "OLLAMA_ENDPOINT", OLLAMA_DEFAULT_ENDPOINT))
     path = parts.path.rstrip("/")
     if path == "/api" or path.startswith("/api/"):
-        raise ConfigurationError(
-            f"OLLAMA_ENDPOINT (from {s.origin('OLLAMA_ENDPOINT')}) points to Ollama's own API ({path}); the helper "
-            f"uses its OpenAI-compatible one: set OLLAMA_ENDPOINT={parts.scheme}://{redact_url(parts.netloc)}/v1."
-        )
+        origin, v1 = s.origin("OLLAMA_ENDPOINT"), f"{parts.scheme}://{redact_url(parts.netloc)}/v1"
+        raise ConfigurationError(_say(
+            f"OLLAMA_ENDPOINT (from {origin}) points to Ollama's own API ({path}); the helper uses its "
+            f"OpenAI-compatible one: set OLLAMA_ENDPOINT={v1}.",
+            f"OLLAMA_ENDPOINT (de {_origin_es(origin)}) apunta a la API propia de Ollama ({path}); el paquete "
+            f"auxiliar usa la compatible con OpenAI: pon OLLAMA_ENDPOINT={v1}.",
+        ))
     return urlunsplit(parts._replace(path=path or "/v1"))
 
 
@@ -283,10 +295,12 @@ def get_provider(env: Mapping[str, str] | None = None, *, host: str | None = Non
     if host == "local":
         model = s.get("LOCAL_EMBEDDING_MODEL", "").strip() or LOCAL_MODEL
         if model not in LOCAL_MODELS:
-            raise ConfigurationError(
+            raise ConfigurationError(_say(
                 f"LOCAL_EMBEDDING_MODEL={model!r} is not a local model. Use one of: {', '.join(LOCAL_MODELS)} "
-                f"(or leave it empty for {LOCAL_MODEL})."
-            )
+                f"(or leave it empty for {LOCAL_MODEL}).",
+                f"LOCAL_EMBEDDING_MODEL={model!r} no es un modelo local. Usa uno de estos: {', '.join(LOCAL_MODELS)} "
+                f"(o déjala vacía para usar {LOCAL_MODEL}).",
+            ))
         return Provider("local", model, dimensions=None)
     if host == "azure":
         _require(
@@ -300,10 +314,13 @@ def get_provider(env: Mapping[str, str] | None = None, *, host: str | None = Non
         deployment = s.get("AZURE_OPENAI_EMBEDDING_DEPLOYMENT") or DEFAULT_MODELS["azure"]
         dims = s.get("AZURE_OPENAI_EMBEDDING_DIMENSIONS", "").strip()
         if dims and not (dims.isascii() and dims.isdigit() and int(dims) > 0):
-            raise ConfigurationError(
-                f"AZURE_OPENAI_EMBEDDING_DIMENSIONS={dims!r} (from {s.origin('AZURE_OPENAI_EMBEDDING_DIMENSIONS')}) "
-                f"is not a positive whole number: set it to e.g. 256, or leave it empty for full-width vectors."
-            )
+            origin = s.origin("AZURE_OPENAI_EMBEDDING_DIMENSIONS")
+            raise ConfigurationError(_say(
+                f"AZURE_OPENAI_EMBEDDING_DIMENSIONS={dims!r} (from {origin}) is not a positive whole number: set it "
+                f"to e.g. 256, or leave it empty for full-width vectors.",
+                f"AZURE_OPENAI_EMBEDDING_DIMENSIONS={dims!r} (de {_origin_es(origin)}) no es un número entero "
+                f"positivo: ponla, por ejemplo, en 256, o déjala vacía para recibir los vectores completos.",
+            ))
         key = s.get("AZURE_OPENAI_API_KEY", "").strip() or None
         return Provider(
             "azure",
