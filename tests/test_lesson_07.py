@@ -275,3 +275,34 @@ def test_a_server_that_does_not_start_is_reported_and_cleaned_up(monkeypatch, tm
         eh.connect_database({})
     assert "shared memory" in str(caught.value) and "DATABASE_URL" in str(caught.value)
     assert list(tmp_path.iterdir()) == []  # its temporary directory is gone
+
+
+def test_wide_vectors_are_indexed_within_pgvectors_limits():
+    assert eh.database.cosine_index_form(1536) == ("{}", "vector_cosine_ops")
+    assert eh.database.cosine_index_form(2000) == ("{}", "vector_cosine_ops")
+    assert eh.database.cosine_index_form(3072) == ("{}::halfvec(3072)", "halfvec_cosine_ops")
+    assert eh.database.cosine_index_form(4096) == ("subvector({}, 1, 4000)::halfvec(4000)", "halfvec_cosine_ops")
+    with pytest.raises(ValueError, match="positive whole number"):
+        eh.database.cosine_index_form(0)
+
+
+WIDE_FACTS = """{
+    "K": K, "width": width, "hnsw": hnsw_movies, "movie_plan": movie_plan, "filter_plan": filter_plan,
+    "indexdef": conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", (f"{TABLE}_hnsw",)).fetchone()[0],
+    "ef_search": conn.execute("SHOW hnsw.ef_search").fetchone()[0],
+}"""
+
+
+def test_the_lesson_runs_on_3072_dimensions_with_k_1000(offline, tmp_path):
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((1_100, 3_072)).astype(np.float32)
+    wide = tmp_path / "wide.json"
+    wide.write_text(json.dumps({f"item {i:04d}": [round(float(x), 5) for x in row] for i, row in enumerate(vectors)}))
+    parameters = {"EMBEDDINGS": str(wide), "K": 1_000, "BIG_SIZE": 1_000, "N_QUERIES": 5, "REPEATS": 1}
+    seen, nb = run_and_read(WIDE_FACTS, parameters)
+    assert seen["width"] == 3_072 and seen["K"] == 1_000
+    assert "::halfvec(3072)" in seen["indexdef"] and "halfvec_cosine_ops" in seen["indexdef"]
+    assert any("Index Scan using lesson07_movies_hnsw" in line for line in seen["filter_plan"])
+    recall, _ = seen["hnsw"]
+    assert recall > 0.5, "with ef_search raised to K, the index returns K rows, most of them true neighbours"
+    assert seen["ef_search"] == "40", "the lesson gives hnsw.ef_search back its default"

@@ -76,6 +76,33 @@ def database_url(env: Mapping[str, str] | None = None) -> str:
     return configured_url(env) or _embedded_server().get_uri()
 
 
+# pgvector's index limits: an HNSW or IVFFlat index takes vector up to 2,000 dimensions, halfvec up to 4,000.
+VECTOR_INDEX_LIMIT = 2_000
+HALFVEC_INDEX_LIMIT = 4_000
+
+
+def cosine_index_form(width: int) -> tuple[str, str]:
+    """How to index a ``vector(width)`` column for cosine search within pgvector's limits.
+
+    Returns ``(form, opclass)``: ``form`` is an SQL expression with ``{}`` where the column (or the
+    query, cast to ``vector``) goes, and ``opclass`` the index's operator class. Up to 2,000 dimensions
+    the column itself; up to 4,000 the column cast to ``halfvec`` (2-byte numbers); wider, its first
+    4,000 dimensions as ``halfvec``, so that ranking by it is approximate even before the index.
+
+        form, opclass = cosine_index_form(3072)
+        f"CREATE INDEX ON items USING hnsw (({form.format('embedding')}) {opclass})"
+        f"ORDER BY {form.format('embedding')} <=> {form.format('%(q)s::vector')}"
+    """
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        raise ValueError(f"width must be a positive whole number of dimensions, not {width!r}")
+    if width <= VECTOR_INDEX_LIMIT:
+        return "{}", "vector_cosine_ops"
+    if width <= HALFVEC_INDEX_LIMIT:
+        return f"{{}}::halfvec({width})", "halfvec_cosine_ops"
+    keep = HALFVEC_INDEX_LIMIT
+    return f"subvector({{}}, 1, {keep})::halfvec({keep})", "halfvec_cosine_ops"
+
+
 def connect_database(env: Mapping[str, str] | None = None, **kwargs):
     """A psycopg connection, in autocommit mode, to DATABASE_URL or to the embedded server.
 
