@@ -1,4 +1,4 @@
-"""Lesson 03's measuring plumbing (embeddings_helper.benchmarks): parameter checks, made-up texts, exact
+"""Lesson 03's measuring plumbing (embeddings_helper.benchmarks): parameter checks, the held-out split, exact
 ground truth, recall, time per query on an injected clock, the ef sweep and its choice; in both languages."""
 
 import hnswlib
@@ -7,8 +7,6 @@ import pytest
 
 from embeddings_helper import benchmarks
 from embeddings_helper.lesson import ParameterError
-
-TEXTS = ["A cat sleeps. The dog runs far!", "Dragons fly over the sea. A princess waits?"]
 
 
 def test_whole_numbers_are_sorted_without_repeats_saying_so(capsys):
@@ -29,20 +27,24 @@ def test_a_share_is_above_0_and_at_most_1():
             benchmarks.share("TARGET_RECALL", bad)
 
 
-def test_made_up_texts_draw_the_words_of_the_texts_and_repeat_with_the_seed():
-    texts = benchmarks.made_up_texts(TEXTS, 50, seed=1)
-    words = {w for text in TEXTS for w in benchmarks.WORD.findall(text.lower())}
-    assert len(texts) == 50 and all(set(t.split()) <= words for t in texts)
-    assert {len(t.split()) for t in texts} <= {len(benchmarks.WORD.findall(s)) for s in benchmarks.sentences_of(TEXTS)}
-    assert texts == benchmarks.made_up_texts(TEXTS, 50, seed=1) != benchmarks.made_up_texts(TEXTS, 50, seed=2)
-    assert benchmarks.sentences_of(TEXTS)[:2] == ["A cat sleeps.", "The dog runs far!"]
+def test_the_collection_is_named_forgivingly_or_refused(capsys):
+    texts, vectors = benchmarks.collection("COLLECTION", "ES")
+    assert "using 'es'" in capsys.readouterr().out
+    assert len(texts) == len(vectors) >= 3_000 and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    with pytest.raises(ParameterError, match="COLLECTION = 'fr' is not in the data"):
+        benchmarks.collection("COLLECTION", "fr")
 
 
-def test_a_dataset_is_named_forgivingly_or_refused(capsys):
-    assert len(benchmarks.dataset("TEXTS_FROM", "Movies")) == 278
-    assert "using 'movies'" in capsys.readouterr().out
-    with pytest.raises(ParameterError, match="TEXTS_FROM = 'no-such-dataset' is not in the data"):
-        benchmarks.dataset("TEXTS_FROM", "no-such-dataset")
+def test_held_out_queries_never_enter_the_index_and_repeat_with_the_seed():
+    stored, tuning, testing = benchmarks.held_out(1_000, 800, 50, seed=3)
+    assert (len(stored), len(tuning), len(testing)) == (800, 50, 50)
+    assert len(set(stored) | set(tuning) | set(testing)) == 900  # three disjoint sets
+    again = benchmarks.held_out(1_000, 800, 50, seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(again, (stored, tuning, testing), strict=True))
+    assert not np.array_equal(benchmarks.held_out(1_000, 800, 50, seed=4)[1], tuning)
+    with pytest.raises(ParameterError, match="need 1100 texts; the collection has 1000. Lower SIZES or N_QUERIES"):
+        benchmarks.held_out(1_000, 1_000, 50)
 
 
 def test_exact_top_k_is_best_first_with_ties_to_the_smaller_id():

@@ -23,7 +23,9 @@ FACTS = (
     ' "recall_by_size": growth["recall"].tolist(),'
     ' "hnsw_speedup": float(growth.iloc[-1, 1] / growth.iloc[-1, 2]),'
     ' "cheap_recall_by_ef": cheap_sweep["recall"].tolist(), "cheap_ef": cheap_ef,'
-    ' "ef_below_k_is_k": bool(np.array_equal(with_ef_1, with_ef_k))}'
+    ' "ef_below_k_is_k": bool(np.array_equal(with_ef_1, with_ef_k)),'
+    ' "held_out": [len(set(stored) & set(tuning_ids)), len(set(stored) & set(testing_ids))],'
+    ' "random_recall": noise_recall, "real_recall": float(growth["recall"].iloc[-1])}'
 )
 SMALL = {"SIZES": [3_000, 1_000, 1_000], "N_QUERIES": 40, "EF_VALUES": [], "K": 1_000}
 
@@ -77,7 +79,7 @@ def test_the_lessons_ef_is_the_smallest_that_reaches_the_target(default_run):
     assert efs == facts["ef_values"] and recalls[-1] > recalls[0]  # more candidates, more true neighbours found
     reaching = [ef for ef, r in zip(efs, recalls, strict=True) if r >= facts["TARGET_RECALL"]]
     assert reaching and chosen_ef == reaching[0]
-    assert chosen_ef > facts["EF"]  # on this collection the slide's ef=50 falls short of 0.95
+    assert chosen_ef < facts["EF"]  # on these real texts the slide's ef=50 is more than 0.95 needs
     _, slide, chosen = facts["compared"]
     assert chosen > slide and chosen >= facts["TARGET_RECALL"] - 0.03  # it holds on queries it was not chosen on
 
@@ -88,7 +90,7 @@ def test_one_index_grows_through_the_sizes_and_the_build_time_adds_up(default_ru
     assert all(later > earlier > 0 for earlier, later in zip(facts["build"], facts["build"][1:], strict=False))
     print(f"HNSW speed-up at {facts['sizes'][-1]:,} vectors: {facts['hnsw_speedup']:.1f}x")
     assert facts["hnsw_speedup"] >= 1.5  # a generous floor; the lesson prints the measured figure
-    assert all(0 < r <= 1 for r in facts["recall_by_size"]) and facts["recall_by_size"][-1] < 1
+    assert all(0 < r <= 1 for r in facts["recall_by_size"])
 
 
 def test_the_cheaper_build_is_compared_at_the_same_target(default_run):
@@ -97,6 +99,17 @@ def test_the_cheaper_build_is_compared_at_the_same_target(default_run):
     reaching = [ef for ef, r in zip(facts["swept_efs"], cheap, strict=True) if r >= facts["TARGET_RECALL"]]
     assert facts["cheap_ef"] == (reaching[0] if reaching else facts["swept_efs"][-1])
     assert facts["cheap_ef"] >= facts["chosen_ef"]  # a poorer graph needs at least as many candidates
+
+
+def test_the_queries_are_texts_kept_out_of_the_index(default_run):
+    facts, _ = default_run
+    assert facts["held_out"] == [0, 0]
+
+
+def test_random_vectors_are_the_hard_case(default_run):
+    facts, _ = default_run
+    print(f"recall at the slide's ef: real texts {facts['real_recall']:.3f}, random {facts['random_recall']:.3f}")
+    assert facts["random_recall"] < facts["real_recall"] - 0.2
 
 
 def test_ef_below_k_acts_as_k(default_run):
@@ -132,7 +145,8 @@ def test_out_of_range_parameters_are_corrected_with_a_note(two_small_runs):
     [
         ({"K": "5"}, "K must be a whole number"),
         ({"K": 0}, "K must be at least 1"),
-        ({"TEXTS_FROM": "no-such-dataset"}, "TEXTS_FROM"),
+        ({"COLLECTION": "fr"}, "COLLECTION = 'fr' is not in the data"),
+        ({"SIZES": [100_000]}, "Lower SIZES or N_QUERIES"),
         ({"TARGET_RECALL": 95}, "TARGET_RECALL must be a number above 0 and at most 1"),
         ({"EF_VALUES": "50"}, "EF_VALUES must be a list of whole numbers"),
     ],

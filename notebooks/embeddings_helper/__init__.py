@@ -30,6 +30,7 @@ What lives where:
     embedding.py  embed() and embed_query()
     storage.py    embeddings files: reading, atomic writing, a lock for builds
     caches.py     the datasets and their cached vectors
+    corpus.py     the bilingual collection of short texts that lessons 03 and later measure search on
     database.py   lesson 07's PostgreSQL: DATABASE_URL, or an embedded server (watchdog.py stops it
                   with its kernel)
     lesson.py     the lessons' plumbing: parameter checks, title matching, fair timing, numbers
@@ -40,7 +41,7 @@ What lives where:
 The lessons import the last four as modules: ``from embeddings_helper import lesson, plots``.
 """
 
-from . import caches, config, database, embedding, local, pacing, redact, remote, storage  # sdk: on first use
+from . import caches, config, corpus, database, embedding, local, pacing, redact, remote, storage  # sdk: on first use
 from .caches import (
     EMBEDDINGS_DIR,
     SHIPPED_DIR,
@@ -93,6 +94,7 @@ __all__ = [
     "CacheError",
     "CacheWarning", "ConfigurationError", "DatabaseError", "DimensionMismatchError", "EmbeddingSet", "EmbeddingsError",
     "Provider", "ProviderError", "Secret", "ZeroVectorError", "build_cache", "cache_path", "caches", "config",
+    "corpus",
     "connect_database", "database", "database_url_description", "dataset_texts", "describe_provider", "embed",
     "embed_query", "embedding", "get_client", "get_provider", "how_dimensions_were_made", "load_dataset",
     "load_embeddings", "load_reference", "local", "native_dimensions", "pacing", "redact", "remote", "storage",

@@ -1,30 +1,24 @@
-"""Plumbing for measuring an approximate index against exact search (lesson 03): a large collection of
-made-up texts, the checks of the measurement's parameters, recall and time per query over a range of
-``ef`` values, and the recall-against-time picture. Messages and table headers follow the lesson's language.
+"""Plumbing for measuring an approximate index against exact search (lesson 03): the large collection
+with its held-out queries, the checks of the measurement's parameters, recall and time per query over a
+range of ``ef`` values, and the recall-against-time picture. Messages and table headers follow the
+lesson's language.
 
     from embeddings_helper import benchmarks
-    texts = benchmarks.made_up_texts(benchmarks.dataset("TEXTS_FROM", "movies"), 10_000)
-    vectors = benchmarks.embed_fast(texts)
+    texts, vectors = benchmarks.collection("COLLECTION", "es")
+    stored, tuning, testing = benchmarks.held_out(len(texts), 5_000, 100, seed=0)
 
 The lesson shows exhaustive search and recall first; these functions repeat them for many settings.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
-from .caches import dataset_texts
-from .config import DATASETS, STATIC_MODEL, Provider
-from .embedding import embed
+from . import corpus
 from .lesson import ParameterError, Timing, best_of, match, say, whole_number
-
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-WORD = re.compile(r"\w[\w'’-]*")
-
 
 # ---------------------------------------------------------------- parameters
 
@@ -59,35 +53,24 @@ def share(name: str, value) -> float:
 # ---------------------------------------------------------------- a large collection
 
 
-def dataset(name: str, value) -> list[str]:
-    """The texts of the shipped dataset that ``value`` names, its spelling forgiven (``name``: the parameter)."""
-    return list(dataset_texts(match(name, value, DATASETS, fallback=False)).values())
+def collection(name: str, value) -> tuple[list[str], np.ndarray]:
+    """The project's collection of short texts in the language ``value`` names ("en" or "es", its spelling
+    forgiven; ``name``: the parameter) and their shipped vectors (``corpus.vectors``): texts, one row each."""
+    language = match(name, value, corpus.LANGUAGES, fallback=False)
+    return corpus.texts(language), corpus.vectors(language)
 
 
-def embed_fast(texts: list[str]) -> np.ndarray:
-    """``texts`` embedded by the static local model: an average of stored word vectors, thousands a second,
-    offline, whatever provider the lesson uses. Rows of magnitude 1."""
-    return embed(texts, provider=Provider("local", STATIC_MODEL))
-
-
-def made_up_texts(texts: Iterable[str], n: int, seed: int = 0) -> list[str]:
-    """``n`` texts of words drawn at random from ``texts``, as often as they occur there.
-
-    Each made-up text is as long as one of the sentences of ``texts``, drawn at random too. A model that
-    ignores word order (an average of word vectors) reads them as sentences made of those words.
-    """
-    tokens = [WORD.findall(sentence.lower()) for sentence in sentences_of(texts)]
-    words = np.array([w for sentence in tokens for w in sentence])
-    lengths = [len(sentence) for sentence in tokens if sentence]
-    if not lengths:
-        raise ParameterError(say("These texts have no words to draw from.", "Estos textos no tienen palabras."))
-    rng = np.random.default_rng(seed)
-    return [" ".join(rng.choice(words, size=length)) for length in rng.choice(lengths, size=n)]
-
-
-def sentences_of(texts: Iterable[str]) -> list[str]:
-    """The sentences of ``texts``, in order."""
-    return [s for text in texts for s in SENTENCE_END.split(text) if s.strip()]
+def held_out(n_items: int, size: int, n_queries: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A random split of ``n_items`` ids: ``size`` to index, then two disjoint sets of ``n_queries`` held
+    out from it (one to tune on, one to test on). The same seed gives the same split."""
+    if size + 2 * n_queries > n_items:
+        raise ParameterError(say(f"{size} to index and 2 × {n_queries} queries need {size + 2 * n_queries} texts; "
+                                 f"the collection has {n_items}. Lower SIZES or N_QUERIES.",
+                                 f"{size} para el índice y 2 × {n_queries} consultas necesitan "
+                                 f"{size + 2 * n_queries} textos; la colección tiene {n_items}. Baja SIZES "
+                                 f"o N_QUERIES."))  # fmt: skip
+    order = np.random.default_rng(seed).permutation(n_items)
+    return order[:size], order[size : size + n_queries], order[size + n_queries : size + 2 * n_queries]
 
 
 # ---------------------------------------------------------------- measuring
