@@ -96,3 +96,15 @@ def test_query_sets_name_the_film_in_the_dataset_searched():
     assert len(queries) >= 70 and "Snow White and the Seven Dwarfs" in titles
     with pytest.raises(lesson.ParameterError, match="Unknown query set"):
         lesson.query_set("nope", "movies")
+
+
+def test_ranking_quality_rewards_the_relevant_item_near_the_top():
+    from embeddings_helper.lesson import ranking_quality
+
+    quality = ranking_quality([["a", "b", "c"], ["x", "y", "z"], ["q", "r", "s"]], ["a", "y", "missing"], k=3)
+    assert quality["MRR@3"] == pytest.approx((1 + 1 / 2 + 0) / 3)
+    assert quality["nDCG@3"] == pytest.approx((1 + 1 / np.log2(3) + 0) / 3)
+    assert quality["hit@3"] == pytest.approx(2 / 3)
+    assert ranking_quality([["b", "a"]], ["a"], k=1) == {"MRR@1": 0.0, "nDCG@1": 0.0, "hit@1": 0.0}
+    with pytest.raises(ValueError, match="at least one"):
+        ranking_quality([], [])

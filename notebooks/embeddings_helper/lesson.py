@@ -201,3 +201,26 @@ def unit_rows(vectors, keys: Iterable[str] | None = None) -> np.ndarray:
         rows = list(vectors.values()) if hasattr(vectors, "values") else vectors
     matrix = np.asarray(rows, dtype=np.float32)
     return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+# ---------------------------------------------------------------- ranking quality
+
+
+def ranking_quality(ranked: Iterable[Iterable], relevant: Iterable, k: int = 10) -> dict[str, float]:
+    """How well ranked lists place their one relevant item (lesson 03 writes these out), averaged over the lists:
+
+    - ``MRR@k``: 1 / its rank (1 when first, 0.5 when second), 0 when it is not among the first ``k``;
+    - ``nDCG@k``: its gain discounted by rank, 1 / log2(rank + 1), divided by the best possible (1);
+    - ``hit@k``: whether it is among the first ``k`` at all.
+    """
+    ranks = []
+    for items, wanted in zip(ranked, relevant, strict=True):
+        top = list(items)[:k]
+        ranks.append(top.index(wanted) + 1 if wanted in top else None)
+    if not ranks:
+        raise ValueError("ranking_quality needs at least one ranked list.")
+    return {
+        f"MRR@{k}": float(np.mean([1 / r if r else 0.0 for r in ranks])),
+        f"nDCG@{k}": float(np.mean([1 / np.log2(r + 1) if r else 0.0 for r in ranks])),
+        f"hit@{k}": float(np.mean([r is not None for r in ranks])),
+    }
