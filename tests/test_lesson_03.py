@@ -25,7 +25,8 @@ FACTS = (
     ' "cheap_recall_by_ef": cheap_sweep["recall"].tolist(), "cheap_ef": cheap_ef,'
     ' "ef_below_k_is_k": bool(np.array_equal(with_ef_1, with_ef_k)),'
     ' "held_out": [len(set(stored) & set(tuning_ids)), len(set(stored) & set(testing_ids))],'
-    ' "random_recall": noise_recall, "real_recall": float(growth["recall"].iloc[-1])}'
+    ' "random_recall": noise_recall, "real_recall": float(growth["recall"].iloc[-1]),'
+    ' "quality": quality.to_dict(orient="index"), "quality_check": same}'
 )
 SMALL = {"SIZES": [3_000, 1_000, 1_000], "N_QUERIES": 40, "EF_VALUES": [], "K": 1_000}
 
@@ -79,7 +80,6 @@ def test_the_lessons_ef_is_the_smallest_that_reaches_the_target(default_run):
     assert efs == facts["ef_values"] and recalls[-1] > recalls[0]  # more candidates, more true neighbours found
     reaching = [ef for ef, r in zip(efs, recalls, strict=True) if r >= facts["TARGET_RECALL"]]
     assert reaching and chosen_ef == reaching[0]
-    assert chosen_ef < facts["EF"]  # on these real texts the slide's ef=50 is more than 0.95 needs
     _, slide, chosen = facts["compared"]
     assert chosen > slide and chosen >= facts["TARGET_RECALL"] - 0.03  # it holds on queries it was not chosen on
 
@@ -99,6 +99,15 @@ def test_the_cheaper_build_is_compared_at_the_same_target(default_run):
     reaching = [ef for ef, r in zip(facts["swept_efs"], cheap, strict=True) if r >= facts["TARGET_RECALL"]]
     assert facts["cheap_ef"] == (reaching[0] if reaching else facts["swept_efs"][-1])
     assert facts["cheap_ef"] >= facts["chosen_ef"]  # a poorer graph needs at least as many candidates
+
+
+def test_ranking_quality_is_measured_on_the_labelled_queries(default_run):
+    facts, _ = default_run
+    exhaustive, hnsw = facts["quality"].values()
+    print(f"exhaustive {exhaustive}, HNSW {hnsw}")
+    assert facts["quality_check"] is True  # the written-out measures equal the helper's ranking_quality
+    assert 0.5 < exhaustive["MRR@10"] <= exhaustive["nDCG@10"] <= 1
+    assert abs(hnsw["nDCG@10"] - exhaustive["nDCG@10"]) < 0.05  # at the slide's ef the index keeps the quality
 
 
 def test_the_queries_are_texts_kept_out_of_the_index(default_run):
