@@ -89,16 +89,17 @@ def vectors_path(language: str, model: str = LOCAL_MODEL, folder: Path | None = 
     return (folder or EMBEDDINGS_DIR) / f"sentences-{_language(language)}__{slug}.npy"
 
 
-def vectors(language: str = "en", model: str = LOCAL_MODEL) -> np.ndarray:
+def vectors(language: str = "en", model: str = LOCAL_MODEL, folder: Path | None = None) -> np.ndarray:
     """The collection's vectors (float32, rows of magnitude 1) in ``language`` by the local ``model``:
-    the shipped or saved file when it matches the texts, otherwise embedded now and saved."""
+    the shipped or saved file when it matches the texts, otherwise embedded now and saved (in
+    EMBEDDINGS_DIR, or ``folder``: scripts/build_collection.py saves the shipped ones in data/embeddings/)."""
     from .caches import SHIPPED_DIR
 
     if model not in LOCAL_MODELS:
         raise ValueError(say(f"The collection is embedded by a local model ({', '.join(LOCAL_MODELS)}), not {model!r}.",
                              f"La colección se convierte con un modelo local ({', '.join(LOCAL_MODELS)}), "
                              f"no con {model!r}."))  # fmt: skip
-    path = vectors_path(language, model)
+    path = vectors_path(language, model, folder)
     problems = []
     for candidate in dict.fromkeys([path, vectors_path(language, model, SHIPPED_DIR)]):
         problem = _mismatch(candidate, language, model)
