@@ -112,6 +112,22 @@ def test_on_the_reference_titles_mrl_dimensions_lead_random_ones_more_than_ada_0
         assert lead_small > lead_ada, w
 
 
+def share_of_variance(matrix, w):
+    variance = matrix.var(axis=0)
+    return variance[:w].sum() / variance.sum()
+
+
+def test_ordered_models_hold_more_than_their_share_of_variance_in_front():
+    """The lesson's variance table: PCA order and MRL training front-load the variance; unordered models
+    hold about w / d of it in their first w dimensions."""
+    static, default = movie_matrix(eh.STATIC_MODEL), movie_matrix(eh.LOCAL_MODEL)
+    small, ada = unit(eh.load_reference("text-embedding-3-small")), unit(eh.load_reference("text-embedding-ada-002"))
+    assert share_of_variance(static, 64) > 2 * 64 / 256
+    assert abs(share_of_variance(default, 64) - 64 / 512) < 0.02
+    assert abs(share_of_variance(ada, 512) - 512 / 1536) < 0.02
+    assert share_of_variance(small, 512) > 512 / 1536 + 0.08  # mild, but well beyond ada-002's
+
+
 def test_paraphrase_queries_survive_a_cut_better_than_exact_neighbours():
     """hit@K on the paraphrase queries stays high at widths where recall of the full vectors' neighbours fell."""
     cached = eh.load_embeddings("movies")

@@ -321,3 +321,17 @@ def test_the_lesson_runs_on_3072_dimensions_with_k_1000(offline, tmp_path):
     recall, _ = seen["hnsw"]
     assert recall > 0.5, "with ef_search raised to K, the index returns K rows, most of them true neighbours"
     assert seen["ef_search"] == "40", "the lesson gives hnsw.ef_search back its default"
+
+
+def test_a_20000_row_file_runs_without_anything_quadratic_in_memory(offline, tmp_path):
+    """The issue's case: 20,000 vectors of 384 dimensions. Nothing may build a rows × rows matrix
+    (20,000² float64 would be 3 GB); the kernel's peak memory is read back and held under 4 GB."""
+    rng = np.random.default_rng(11)
+    vectors = rng.standard_normal((20_000, 384)).astype(np.float32)
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({f"row {i:05d}": [round(float(x), 4) for x in row] for i, row in enumerate(vectors)}))
+    parameters = {"EMBEDDINGS": str(big), "BIG_SIZE": 1_000, "N_QUERIES": 10, "REPEATS": 1}
+    seen, _ = run_and_read('{"rows": rows_stored, "peak_kib": __import__("resource").getrusage(0).ru_maxrss}',
+                           parameters)
+    print(f"peak memory of the kernel: {seen['peak_kib'] / 2**20:.2f} GiB")
+    assert seen["rows"] == 20_000 and seen["peak_kib"] < 4 * 2**20
