@@ -335,3 +335,23 @@ def test_a_20000_row_file_runs_without_anything_quadratic_in_memory(offline, tmp
                            parameters)
     print(f"peak memory of the kernel: {seen['peak_kib'] / 2**20:.2f} GiB")
     assert seen["rows"] == 20_000 and seen["peak_kib"] < 4 * 2**20
+
+
+def test_session_settings_reach_every_run_of_a_query(second_server):
+    """psycopg would prepare a query after its 5th run, and a prepared plan keeps the index after
+    SET enable_indexscan = off; the lesson's connection prepares nothing, so exact timings are exact."""
+    plain, _ = second_server
+    conn = eh.connect_database({"DATABASE_URL": plain})
+    try:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        conn.execute("CREATE TABLE prepared_check (id int, embedding vector(2))")
+        conn.execute("INSERT INTO prepared_check SELECT i, ARRAY[cos(i), sin(i)]::vector FROM generate_series(1, 99) i")
+        conn.execute("CREATE INDEX ON prepared_check USING hnsw (embedding vector_cosine_ops)")
+        sql = "SELECT id FROM prepared_check ORDER BY embedding <=> %s::vector LIMIT 3"
+        for _ in range(10):
+            conn.execute(sql, ("[1,0]",)).fetchall()
+        assert conn.prepare_threshold is None
+        assert conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()[0] == 0
+    finally:
+        conn.execute("DROP TABLE IF EXISTS prepared_check")
+        conn.close()

@@ -117,6 +117,9 @@ def connect_database(env: Mapping[str, str] | None = None, **kwargs):
     url = configured or _embedded_server().get_uri()
     kwargs.setdefault("autocommit", True)
     kwargs.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
+    # No server-side prepared statements: psycopg prepares a query after its 5th run, and a prepared plan
+    # ignores a later SET enable_indexscan / enable_seqscan, so an "exact" timing could use the index.
+    kwargs.setdefault("prepare_threshold", None)
     kwargs.setdefault("cursor_factory", _lesson_classes()[1])
     where = redact_url(url)
     try:
