@@ -1,10 +1,10 @@
 """(Re)build the shipped vectors of the collection of short texts, data/sentences.csv.
 
     python scripts/build_collection.py            # both languages, the default local model
-    git add -f data/embeddings/sentences-*        # the files are ignored unless added on purpose
+    git add -f data/embeddings/collection/        # the files are ignored unless added on purpose
 
 Each language's texts are embedded in-process by the default local model (about 4 ms a text on
-two cores) and saved in data/embeddings/ as sentences-<language>__<model>.npy (2-byte floats)
+two cores) and saved in data/embeddings/collection/ as sentences-<language>__<model>.npy (2-byte floats)
 with a .json record beside it: the model, the count and a SHA-256 of the texts. A file that
 already matches the texts is left alone; the lessons and the tests refuse one that does not.
 """

@@ -65,7 +65,7 @@ def test_a_missing_file_is_rebuilt_saved_and_then_trusted(monkeypatch, tmp_path,
     monkeypatch.setattr("embeddings_helper.caches.SHIPPED_DIR", tmp_path)
     first = corpus.vectors("es")
     assert "embedding its 2 texts" in capsys.readouterr().err
-    assert first.shape == (2, 512) and sorted(p.name for p in tmp_path.iterdir()) == [
+    assert first.shape == (2, 512) and sorted(p.name for p in (tmp_path / "collection").iterdir()) == [
         "sentences-es__use-multilingual-v3.json", "sentences-es__use-multilingual-v3.npy"]  # no temporary file left
     again = corpus.vectors("es")
     assert capsys.readouterr().err == "" and np.array_equal(first, again)
@@ -84,3 +84,14 @@ def test_a_bad_row_is_named(monkeypatch, tmp_path):
     finally:
         monkeypatch.undo()
         corpus.rows.cache_clear()
+
+
+def test_a_bad_vector_is_refused_before_anything_is_saved(monkeypatch, tmp_path):
+    few = ({"id": "0", "category": "food", "en": "Soup.", "es": "Sopa."},)
+    monkeypatch.setattr(corpus, "rows", lambda: few)
+    monkeypatch.setattr("embeddings_helper.caches.EMBEDDINGS_DIR", tmp_path)
+    monkeypatch.setattr("embeddings_helper.caches.SHIPPED_DIR", tmp_path)
+    monkeypatch.setattr("embeddings_helper.embedding.embed", lambda texts, **kw: np.zeros((len(texts), 512)))
+    with pytest.raises(CacheError, match="not finite or is all zeros; nothing was saved"):
+        corpus.vectors("en")
+    assert not (tmp_path / "collection").exists() or not list((tmp_path / "collection").iterdir())

@@ -5,7 +5,7 @@ each in English and in Spanish, with a category (data/sentences.csv; README.md, 
     texts = corpus.texts("es")        # the Spanish texts, in id order
     vectors = corpus.vectors("es")    # one row per text, magnitude 1, from the default local model
 
-The vectors of the default local model ship in data/embeddings/ as ``sentences-<language>__<model>.npy``
+The vectors of the default local model ship in data/embeddings/collection/ as ``sentences-<language>__<model>.npy``
 (2-byte floats) with a ``.json`` beside it that records the model, the count and a SHA-256 of the texts.
 They are checked before they are trusted: a file that does not match data/sentences.csv is not used,
 and the texts are embedded again, in-process, with a progress bar, and saved to EMBEDDINGS_DIR
@@ -81,12 +81,12 @@ def texts_sha256(language: str) -> str:
 
 
 def vectors_path(language: str, model: str = LOCAL_MODEL, folder: Path | None = None) -> Path:
-    """Where the vectors of ``language`` by ``model`` live: sentences-<language>__<model>.npy in EMBEDDINGS_DIR
-    (or ``folder``)."""
+    """Where the vectors of ``language`` by ``model`` live: collection/sentences-<language>__<model>.npy in
+    EMBEDDINGS_DIR (or ``folder``), apart from the JSON caches of the datasets."""
     from .caches import EMBEDDINGS_DIR
 
     slug = re.sub(r"[^a-z0-9]+", "-", model.lower()).strip("-")
-    return (folder or EMBEDDINGS_DIR) / f"sentences-{_language(language)}__{slug}.npy"
+    return (folder or EMBEDDINGS_DIR) / "collection" / f"sentences-{_language(language)}__{slug}.npy"
 
 
 def vectors(language: str = "en", model: str = LOCAL_MODEL, folder: Path | None = None) -> np.ndarray:
@@ -144,6 +144,13 @@ def _embed_and_save(path: Path, language: str, model: str) -> np.ndarray:
     from .embedding import embed
 
     matrix = np.asarray(embed(texts(language), provider=Provider("local", model)), dtype=np.float16)
+    norms = np.linalg.norm(matrix.astype(np.float32), axis=1)
+    if not np.isfinite(matrix).all() or not norms.all():  # checked before it is saved, and before it is used
+        bad = int(np.flatnonzero(~np.isfinite(matrix).all(axis=1) | (norms == 0))[0])
+        raise CacheError(say(f"{model} gave text {bad} of the collection a vector that is not finite or is all zeros; "
+                             f"nothing was saved. Report it with the text: {texts(language)[bad]!r}.",
+                             f"{model} dio al texto {bad} de la colección un vector no finito o de puros ceros; no "
+                             f"se guardó nada. Avísalo junto con el texto: {texts(language)[bad]!r}."))  # fmt: skip
     record = {"model": model, "language": language, "count": int(matrix.shape[0]), "dimensions": int(matrix.shape[1]),
               "dtype": "float16", "texts_sha256": texts_sha256(language), "source": "data/sentences.csv"}  # fmt: skip
     try:
