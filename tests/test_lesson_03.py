@@ -66,7 +66,7 @@ def test_a_deleted_item_is_no_longer_found(default_run):
 def test_recall_is_measured_on_held_out_queries_against_exhaustive_search(default_run):
     facts, _ = default_run
     assert facts["collection"] == facts["sizes"][-1] >= 5_000
-    assert facts["tuning"] == facts["testing"] == facts["N_QUERIES"] == 100  # two sets, neither in the index
+    assert facts["tuning"] == facts["testing"] == facts["N_QUERIES"] == 50  # two sets, neither in the index
     assert facts["truth_recall"] == 1.0
     exact, slide, chosen = facts["compared"]
     assert exact == 1.0  # the baseline: exhaustive search is the ground truth

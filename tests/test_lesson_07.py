@@ -83,7 +83,7 @@ def test_recall_is_measured_against_the_exact_answer(facts):
     hnsw = [row[key] for row in facts["sweep"] if row["index"] == "HNSW"]
     ivfflat = [row[key] for row in facts["sweep"] if row["index"] == "IVFFlat"]
     assert hnsw[-1] >= hnsw[0] and ivfflat[-1] >= ivfflat[0]  # more candidates, more neighbours found
-    assert hnsw[-1] >= 0.9  # ef_search = 100 on 10,000 rows
+    assert hnsw[-1] >= 0.9  # ef_search = 100 on 5,000 rows
     assert facts["big_rows"] == facts["big_size"]
 
 
