@@ -306,7 +306,8 @@ READ_BACK = (
     "'size': size, 'neighbours': neighbours.to_dict(orient='list'), 'clipped': float(clipped), "
     "'disjoint': len(set(query_ids) | set(calibration_ids) | set(collection_ids)) == len(texts), "
     "'xor_agrees': bool(np.array_equal(differing[0], by_xor)), 'cuts': cut_table.to_dict(orient='index'), "
-    "'pq_and_binary': pd.DataFrame(rows).T.to_dict(orient='index'), 'bits_faster': float_time.best / bits_time.best, "
+    "'pq_and_binary': pd.DataFrame(pq_rows).T.to_dict(orient='index'), "
+    "'bits_faster': float_time.best / bits_time.best, "
     "'curves': curves.to_dict(orient='list')}))"
 )
 

@@ -107,6 +107,7 @@ DISCARDED = {
     r"\bnotebooks?\b": "cuaderno",
     r"\blongitud\b": "magnitud (norma) o número de dimensiones",
     r"\bancho\b": "número de dimensiones",
+    r"\b(similitud|distancia)\s+del\s+coseno\b": "similitud coseno, distancia coseno",
     r"\bde a una?\b": "de una en una (español neutro)",
     r"\bordenador\b|\bm[oó]vil(es)?\b|\bcoche\b|\bzumo\b|\bpatata\b": "vocabulario de data/VOCABULARIO.md",
 }

@@ -100,7 +100,7 @@ def score_histograms(panels: Mapping[str, Mapping[str, Sequence[float]]], thresh
             ax.axvline(threshold, color="black", linewidth=1, linestyle="--",
                        label=say(f"threshold {threshold:g}", f"umbral {threshold:g}"))  # fmt: skip
         ax.set_title(title, fontsize=10)
-        ax.set_xlabel(xlabel or say("cosine similarity", "similitud del coseno"))
+        ax.set_xlabel(xlabel or say("cosine similarity", "similitud coseno"))
         ax.legend(fontsize=8, loc="upper left")
     axes[0][0].set_ylabel(ylabel or say("how many", "cuántos"))
     fig.tight_layout()
