@@ -75,7 +75,7 @@ def test_histograms_share_bins_and_say_what_they_show():
 def test_histograms_speak_spanish_in_a_spanish_lesson(spanish):
     fig = plots.score_histograms({"panel": {"modelo": [0.1, 0.5, 0.9]}}, threshold=0.5)
     (ax,) = fig.axes
-    assert ax.get_xlabel() == "similitud del coseno" and ax.get_ylabel() == "cuántos"
+    assert ax.get_xlabel() == "similitud coseno" and ax.get_ylabel() == "cuántos"
     assert "umbral 0.5" in [t.get_text() for t in ax.get_legend().get_texts()]
 
 
