@@ -88,3 +88,12 @@ def test_messages_speak_spanish_in_a_spanish_lesson(spanish, capsys):
     assert "SIZES = [2, 1]: se usa [1, 2] (ordenados, sin repetir)." in capsys.readouterr().out
     with pytest.raises(ParameterError, match="TARGET_RECALL debe ser un número mayor que 0"):
         benchmarks.share("TARGET_RECALL", 2)
+
+
+def test_a_file_of_your_own_is_a_collection_too(tmp_path):
+    path = tmp_path / "mine.json"
+    path.write_text('{"a": [3, 4], "b": [0, 2], "c": [1, 0]}')
+    texts, vectors = benchmarks.collection("COLLECTION", str(path))
+    assert texts == ["a", "b", "c"] and vectors.dtype == np.float32
+    assert np.allclose(vectors, [[0.6, 0.8], [0, 1], [1, 0]])
+    assert [benchmarks.corpus.language_of(v) for v in ("ES", " en ", str(path), 3)] == ["es", "en", None, None]

@@ -12,13 +12,14 @@ The lesson shows exhaustive search and recall first; these functions repeat them
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
 from . import corpus
-from .lesson import ParameterError, Timing, best_of, match, say, whole_number
+from .lesson import ParameterError, Timing, best_of, match, say, unit_rows, whole_number
 
 # ---------------------------------------------------------------- parameters
 
@@ -54,8 +55,14 @@ def share(name: str, value) -> float:
 
 
 def collection(name: str, value) -> tuple[list[str], np.ndarray]:
-    """The project's collection of short texts in the language ``value`` names ("en" or "es", its spelling
-    forgiven; ``name``: the parameter) and their shipped vectors (``corpus.vectors``): texts, one row each."""
+    """The texts (or titles) and the vectors, one row of magnitude 1 each, of the collection ``value`` names
+    (``name``: the parameter): "en" or "es", the project's short texts with their shipped vectors
+    (``corpus.vectors``; spelling forgiven), or the path of a {title: vector} JSON file of your own."""
+    if isinstance(value, (str, os.PathLike)) and str(value).lower().endswith(".json"):
+        from .caches import load_embeddings
+
+        vectors = load_embeddings(value)
+        return list(vectors), unit_rows(vectors).astype(np.float32)
     language = match(name, value, corpus.LANGUAGES, fallback=False)
     return corpus.texts(language), corpus.vectors(language)
 

@@ -58,6 +58,12 @@ def rows() -> tuple[dict[str, str], ...]:
     return tuple(sorted(found, key=lambda row: int(row["id"])))
 
 
+def language_of(value) -> str | None:
+    """"en" or "es" when ``value`` names one of the collection's languages (capitals and spaces forgiven), else None."""
+    name = value.strip().lower() if isinstance(value, str) else None
+    return name if name in LANGUAGES else None
+
+
 def texts(language: str = "en") -> list[str]:
     """The texts in ``language`` ("en" or "es"), in id order."""
     return [row[_language(language)] for row in rows()]
