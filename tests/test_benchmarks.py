@@ -53,6 +53,18 @@ def test_exact_top_k_is_best_first_with_ties_to_the_smaller_id():
     assert benchmarks.exact_top_k(data, np.array([[0.0, 1.0], [1.0, 0.0]]), 1).tolist() == [[1], [0]]
 
 
+def test_top_k_matches_a_full_sort_by_score_then_id_even_with_many_ties():
+    rng = np.random.default_rng(0)
+    scores = rng.integers(0, 6, size=(40, 300)).astype(np.float32)  # few distinct values: ties at every cut
+    scores[:5] = rng.standard_normal((5, 300))  # and rows with no ties at all
+    ids = np.broadcast_to(np.arange(300), scores.shape)
+    for k in (1, 7, 299, 300, 400):
+        expected = np.lexsort((ids, -scores), axis=1)[:, :k]
+        assert np.array_equal(benchmarks.top_k(scores, k), expected), k
+    assert benchmarks.top_k(np.array([3.0, 1.0, 3.0, 2.0]), 2).tolist() == [[0, 2]]
+    assert benchmarks.top_k(scores, 0).shape == (40, 0)
+
+
 def test_recall_is_the_share_of_true_neighbours_found():
     assert benchmarks.recall_at_k([[1, 2], [3, 4]], [[2, 1], [3, 5]]) == 0.75
     assert benchmarks.recall_at_k([[9, 8]], [[1, 2]]) == 0.0

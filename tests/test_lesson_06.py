@@ -103,6 +103,31 @@ def test_pca_ordered_dimensions_beat_random_ones_and_unordered_ones_do_not():
             assert abs(first - mean) < 0.05, w
 
 
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_on_the_collection_with_held_out_queries_only_the_ordered_model_leads(language):
+    """The deep dive's race on the large collection: the queries are held out, ground truth is the full
+    vectors' exact top K, ties go to the lower row, and the static model's lead dwarfs the spread."""
+    from embeddings_helper import benchmarks
+
+    texts = eh.corpus.texts(language)
+    stored, _, held = benchmarks.held_out(len(texts), len(texts) - 200, 100, seed=0)
+    assert not set(stored) & set(held)
+    rng = np.random.default_rng(0)
+    for model, ordered in ((eh.STATIC_MODEL, True), (eh.LOCAL_MODEL, False)):
+        vectors = eh.corpus.vectors(language, model)
+        docs, queries = vectors[stored], vectors[held]
+        truth = benchmarks.top_k(queries @ docs.T, K)
+        for w in (16, 64):
+            draws = [np.arange(w)] + [rng.permutation(docs.shape[1])[:w] for _ in range(4)]  # first, then random
+            scores = (truncate_rows(queries[:, c], w) @ truncate_rows(docs[:, c], w).T for c in draws)
+            found = [benchmarks.top_k(s, K) for s in scores]
+            first, *random = (recall(truth, f) for f in found)
+            if ordered:
+                assert first > max(random) + 0.02 and first > 1.5 * np.mean(random), (model, w)
+            else:
+                assert abs(first - np.mean(random)) < 0.04, (model, w)
+
+
 def test_on_the_reference_titles_mrl_dimensions_lead_random_ones_more_than_ada_002s():
     """Indicative only (62 titles): the lesson says so, and prints the spread of the random draws."""
     small, ada = unit(eh.load_reference("text-embedding-3-small")), unit(eh.load_reference("text-embedding-ada-002"))
@@ -195,7 +220,7 @@ def test_rescoring_an_oversampled_pool_with_full_vectors_raises_recall():
 
 READ_BACK = (
     "import json\nprint(json.dumps({'K': K, 'KEEP': KEEP, 'OVERSAMPLE': OVERSAMPLE, 'TITLE': TITLE, "
-    "'widths': widths, 'n': n, 'demo': demo_name, 'hits': len(hits), "
+    "'widths': widths, 'n': n, 'demo': demo_name, 'hits': len(hits), 'N_QUERIES': N_QUERIES, 'races': list(races), "
     "'combos': combos[['dimensions', 'index', 'recall@' + str(K)]].values.tolist(), "
     "'tie': search(np.zeros((1, 6)), np.zeros((1, 6)), 2, np.array([0]), 4).tolist()}))"
 )
@@ -212,7 +237,8 @@ def stable_top(scores, k):
 
 
 def test_out_of_range_knobs_are_lowered_with_a_note(offline):
-    values, text = run({"K": 1000, "OVERSAMPLE": 1000, "TITLE": "moana", "WIDTHS": [64, 8, 8], "KEEP": 1000})
+    values, text = run({"K": 1000, "OVERSAMPLE": 1000, "TITLE": "moana", "WIDTHS": [64, 8, 8], "KEEP": 1000,
+                        "N_QUERIES": 10**6, "COLLECTION": "ES"})
     assert values["K"] == values["n"] - 1 and "K = 1000" in text
     assert values["OVERSAMPLE"] == 1 and "OVERSAMPLE = 1000" in text
     assert values["TITLE"] == "Moana"
@@ -222,11 +248,17 @@ def test_out_of_range_knobs_are_lowered_with_a_note(offline):
     assert "does not accept dimensions=" in text  # the helper's refusal is shown
     assert values["hits"] > 0  # the paraphrase queries ran
     assert values["tie"] == [[1, 2]]  # equal scores: the lowest ids, the query itself left out
+    assert values["N_QUERIES"] == len(eh.corpus.texts("es")) // 4 and "N_QUERIES = 1000000" in text
+    assert "held-out queries in 'es'" in text  # the collection's name is forgiven its capitals
+    assert [name.split(" (")[0] for name in values["races"]] == [
+        eh.STATIC_MODEL, eh.LOCAL_MODEL, "text-embedding-3-small", "text-embedding-ada-002"]
 
 
-def test_a_value_that_cannot_be_used_stops_with_one_sentence(offline):
-    with pytest.raises(Exception, match="OVERSAMPLE must be at least 1, not 0"):
-        run({"OVERSAMPLE": 0})
+@pytest.mark.parametrize("parameters, message", [({"OVERSAMPLE": 0}, "OVERSAMPLE must be at least 1, not 0"),
+                                                ({"COLLECTION": "fr"}, "COLLECTION = 'fr' is not in the data")])
+def test_a_value_that_cannot_be_used_stops_with_one_sentence(offline, parameters, message):
+    with pytest.raises(Exception, match=message):
+        run(parameters)
 
 
 def test_a_foreign_file_is_spoken_of_as_a_file_and_its_index_recall_repeats(offline, tmp_path):
@@ -238,6 +270,7 @@ def test_a_foreign_file_is_spoken_of_as_a_file_and_its_index_recall_repeats(offl
     values, text = run({"EMBEDDINGS": str(path), "KEEP": 12, "WIDTHS": []})
     assert values["KEEP"] == 12 and values["widths"] == [] and values["n"] == len(titles)
     assert values["demo"] == "your file" and values["hits"] == 0
+    assert values["races"][2] == f"your file ({len(titles)})"  # the file races on its own items
     assert f"Vectors from the file {path}" in text and "hit@K is skipped" in text
     assert eh.LOCAL_MODEL not in text.split("\n", 3)[0]  # the setup names the file, not the active model
     # binary + rescore, ties among the bit counts broken by id: the notebook's recall is this one, on every run

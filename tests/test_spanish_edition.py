@@ -143,10 +143,11 @@ def test_the_spanish_lessons_print_si_and_no_not_true_and_false(spanish):
             assert not re.search(r"\b(True|False)\b", text), f"{spanish.name}: {text[:120]!r}"
 
 
-@pytest.mark.parametrize("name", ["03_busqueda.ipynb", "05_cuantizacion.ipynb", "07_base_de_datos_vectorial.ipynb"])
+@pytest.mark.parametrize("name", ["03_busqueda.ipynb", "05_cuantizacion.ipynb", "06_reduccion_de_dimensiones.ipynb",
+                                  "07_base_de_datos_vectorial.ipynb"])
 def test_the_spanish_lessons_measure_search_on_spanish_texts(name):
-    """es/03, es/05 and es/07 measure on the collection's Spanish texts, which es/03 and es/05 read with the
-    multilingual model (the static model, English-trained, makes Spanish texts look alike)."""
+    """es/03, es/05, es/06 and es/07 measure on the collection's Spanish texts, which es/03 and es/05 read with
+    the multilingual model (the static model, English-trained, makes Spanish texts look alike)."""
     cells = json.loads((NOTEBOOKS / "es" / name).read_text(encoding="utf-8"))["cells"]
     parameters = next(c for c in cells if "parameters" in c.get("metadata", {}).get("tags", []))
     values = {}
