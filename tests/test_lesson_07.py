@@ -4,6 +4,7 @@ PostgreSQL reached through DATABASE_URL."""
 
 import json
 import math
+import re
 import sys
 import time
 import types
@@ -41,6 +42,7 @@ FACTS = """{
     "filters": filters.reset_index().to_dict("records"), "quality": quality,
     "hamming": float(hamming), "by_hand_bits": by_hand_bits, "value_bytes": value_bytes, "keep": keep,
     "summary": summary.reset_index().to_dict("records"), "index_stats": index_stats,
+    "target": TARGET_RECALL, "oversample": OVERSAMPLE,
     "database": database_url_description(),
     "settings": {name: conn.execute(f"SHOW {name}").fetchone()[0]
                  for name in ("hnsw.ef_search", "ivfflat.probes", "hnsw.iterative_scan", "enable_seqscan")},
@@ -150,6 +152,30 @@ def test_rescoring_raises_recall(facts):
     assert len(rescored) == 2
     for name in rescored:
         assert recall[name] >= recall[name.split(", rescore")[0]]
+
+
+def test_smaller_vectors_are_compared_at_matched_recall(facts):
+    """Each search in the summary sits at the first setting of its sweep that reaches TARGET_RECALL (or its
+    last, marked no); the full-vector row is the first ef_search of the recall deep dive that reached it."""
+    target, k = facts["target"], facts["K"]
+    rows = {row["search"]: row for row in facts["summary"]}
+    for row in rows.values():
+        assert (row["reaches target"] == "yes") == (row[f"recall@{k}"] >= target), row
+    hnsw = [row for row in facts["sweep"] if row["index"] == "HNSW"]
+    first = next(row for row in hnsw if row[f"recall@{k}"] >= target)
+    assert rows["vector, HNSW"]["setting"] == first["setting"].replace(" = ", " ")
+    assert rows["vector, HNSW"][f"recall@{k}"] == first[f"recall@{k}"]
+    pools = sorted({min(1000, facts["oversample"] * k * 2**i) for i in range(10)})
+    for name in ("bit, HNSW, rescored", f"subvector({facts['keep']}), HNSW, rescored"):
+        setting = rows[name]["setting"]  # "ef_search E, C rescored"
+        ef, candidates = (int(n) for n in re.fullmatch(r"ef_search (\d+), (\d+) rescored", setting).groups())
+        assert candidates in pools and ef == max(40, candidates), setting
+        if rows[name]["reaches target"] == "no":
+            assert candidates == pools[-1]  # it tried every pool before giving up
+    for name in ("bit, HNSW", f"subvector({facts['keep']}), HNSW"):  # alone, neither gets there on this data
+        assert rows[name]["reaches target"] == "no"
+        assert rows[name]["setting"] == f"ef_search {max(hnsw[-1]['value'], k)}"  # after every ef_search
+    assert rows["halfvec, HNSW"]["reaches target"] == "yes"
 
 
 def test_the_lesson_leaves_the_settings_as_it_found_them(facts):
